@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
+import { FulfilmentModule } from 'nestjs-fulfilment';
+import { databaseOptionsFromUrl } from './database.js';
+import { fulfilmentOptionsFromEnv } from './fulfilment-config.js';
+import { HealthController } from './health.controller.js';
+import { OrdersController } from './orders.controller.js';
+import { CheckoutController } from './checkout.controller.js';
+import { OrderEventsListener } from './order-events.listener.js';
+import { FulfilmentErrorsFilter } from './fulfilment-errors.filter.js';
+import { APP_FILTER } from '@nestjs/core';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true }),
+    TypeOrmModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => databaseOptionsFromUrl(config.get<string>('DATABASE_URL') || undefined),
+    }),
+    EventEmitterModule.forRoot(),
+    // Once, here in the host: the module registers its sync job through SchedulerRegistry.
+    ScheduleModule.forRoot(),
+    TerminusModule,
+    FulfilmentModule.forRootAsync({
+      isGlobal: true,
+      inject: [ConfigService],
+      useFactory: fulfilmentOptionsFromEnv,
+    }),
+  ],
+  controllers: [HealthController, CheckoutController, OrdersController],
+  providers: [OrderEventsListener, { provide: APP_FILTER, useClass: FulfilmentErrorsFilter }],
+})
+export class AppModule {}

@@ -1,0 +1,20 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { FulfilmentModuleOptions } from './fulfilment.options.js';
+
+/** Static settings that shape the module itself, so they are given outside the (possibly async) options. */
+export interface FulfilmentModuleExtras {
+  /** Register the module globally (its services injectable everywhere). Default false. */
+  isGlobal?: boolean;
+  /** Name of the host's TypeORM DataSource, when it is not the default one. */
+  dataSource?: string;
+}
+
+export const {
+  ConfigurableModuleClass: FulfilmentConfigurableModule,
+  MODULE_OPTIONS_TOKEN: FULFILMENT_MODULE_OPTIONS,
+  OPTIONS_TYPE: FULFILMENT_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: FULFILMENT_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<FulfilmentModuleOptions>({ moduleName: 'Fulfilment' })
+  .setClassMethodName('forRoot')
+  .setExtras<FulfilmentModuleExtras>({ isGlobal: false, dataSource: undefined }, (definition) => definition)
+  .build();

@@ -1,0 +1,72 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import {
+  FulfilmentConfigurableModule,
+  FULFILMENT_MODULE_OPTIONS,
+  FULFILMENT_OPTIONS_TYPE,
+  FULFILMENT_ASYNC_OPTIONS_TYPE,
+} from './fulfilment.module-definition.js';
+import { FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS } from './fulfilment.constants.js';
+import { validateFulfilmentOptions, type FulfilmentModuleOptions } from './fulfilment.options.js';
+import { FULFILMENT_ENTITIES } from './orders/entities/index.js';
+import { OrderTransitionService } from './orders/order-transitions.service.js';
+import { OrderPlacementService } from './orders/order-placement.service.js';
+import { FulfilmentService } from './orders/fulfilment.service.js';
+import { PROVIDER_PROVIDERS, ProviderEndpoints } from './provider-endpoints.js';
+import { bindWebhookControllers } from './webhooks/webhook-routes.js';
+import { CARYRX_MODULE_PARTS } from './caryrx/caryrx.providers.js';
+import { SCRIPTDROP_MODULE_PARTS } from './scriptdrop/scriptdrop.providers.js';
+import { SYNC_MODULE_PARTS } from './sync/sync.providers.js';
+
+const PARTS = [CARYRX_MODULE_PARTS, SCRIPTDROP_MODULE_PARTS, SYNC_MODULE_PARTS];
+
+/**
+ * FulfilmentModule.forRoot(options) / forRootAsync({ imports, inject, useFactory }).
+ *
+ * Works inside the host's TypeORM setup: the host lists FULFILMENT_ENTITIES and
+ * FULFILMENT_MODULE_MIGRATIONS (or uses autoLoadEntities), and names its DataSource with
+ * `dataSource` when it is not the default one.
+ */
+@Module({})
+export class FulfilmentModule extends FulfilmentConfigurableModule {
+  static override forRoot(options: typeof FULFILMENT_OPTIONS_TYPE): DynamicModule {
+    return FulfilmentModule.complete(super.forRoot(options), options);
+  }
+
+  static override forRootAsync(options: typeof FULFILMENT_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return FulfilmentModule.complete(super.forRootAsync(options), options);
+  }
+
+  /** Adds what the builder does not: validated options, the DataSource, the providers' parts, isGlobal. */
+  private static complete(base: DynamicModule, extras: { isGlobal?: boolean; dataSource?: string }): DynamicModule {
+    const webhooks = bindWebhookControllers(PARTS.flatMap((p) => p.webhookControllers));
+    const core: Provider[] = [
+      {
+        provide: RESOLVED_OPTIONS,
+        inject: [FULFILMENT_MODULE_OPTIONS],
+        // Throws FulfilmentConfigError naming every problem: the app refuses to start.
+        useFactory: (raw: FulfilmentModuleOptions) => validateFulfilmentOptions(raw),
+      },
+      {
+        provide: FULFILMENT_DATA_SOURCE,
+        // Injected (not looked up) so Nest waits for the host's async TypeORM setup.
+        inject: [getDataSourceToken(extras.dataSource)],
+        useFactory: (dataSource: DataSource): DataSource => dataSource,
+      },
+      ...PROVIDER_PROVIDERS,
+      OrderTransitionService,
+      OrderPlacementService,
+      FulfilmentService,
+      webhooks.provider,
+    ];
+    return {
+      ...base,
+      global: extras.isGlobal ?? false,
+      imports: [...(base.imports ?? []), TypeOrmModule.forFeature(FULFILMENT_ENTITIES, extras.dataSource)],
+      controllers: [...(base.controllers ?? []), ...webhooks.controllers],
+      providers: [...(base.providers ?? []), ...core, ...PARTS.flatMap((p) => p.providers)],
+      exports: [...(base.exports ?? []), FulfilmentService, ProviderEndpoints, OrderTransitionService, ...PARTS.flatMap((p) => p.exports)],
+    };
+  }
+}

@@ -1,0 +1,306 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Options of FulfilmentModule: the shape hosts pass to forRoot/forRootAsync, and the one place that
+ * validates them. Validation runs once at boot, collects every problem with its path and throws a
+ * single FulfilmentConfigError, so the app refuses to start with a message that names all mistakes
+ * at once. Secret values are never echoed back: only their paths.
+ */
+
+export const CARYRX_ENVIRONMENTS = ['development', 'uat', 'production'] as const;
+export type CaryRxEnvironment = (typeof CARYRX_ENVIRONMENTS)[number];
+
+export interface CaryRxOptions {
+  /** Base URL of the CaryRx environment, e.g. https://api.example.test (paths start with /v1/). */
+  baseUrl: string;
+  /** Sent as the `apikey` header on every call. */
+  apiKey: string;
+  /** Creating prescriptions is refused in production (the API offers it for testing only). */
+  environment: CaryRxEnvironment;
+  /** Per-request timeout; default 10 000 ms. */
+  timeoutMs?: number;
+  /** Retries for requests that are safe to repeat; default 2. */
+  maxRetries?: number;
+}
+
+export interface ScriptDropOptions {
+  /** The host, e.g. https://delivery.scriptdrop.co (paths start with /api/v1/). */
+  baseUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+export interface WebhookOptions {
+  /**
+   * Public base URL at which the provider reaches this app, e.g. https://rx.example.com.
+   * The module registers `${publicUrl}/${routePrefix}/webhooks/caryrx/...?token=<secret>`.
+   */
+  publicUrl?: string;
+  /**
+   * Token that authenticates incoming webhooks. Give two during rotation: the first is put in
+   * newly registered callback URLs, both are accepted.
+   */
+  secret: string | string[];
+  /** Route prefix of the webhook controllers; default `fulfilment`. */
+  routePrefix?: string;
+  /** Largest webhook body accepted, in bytes; default 64 KiB (bigger gets 413). */
+  maxBodyBytes?: number;
+}
+
+export interface SyncOptions {
+  /** Register the scheduled status sync (the host must import ScheduleModule.forRoot()). Default true. */
+  enabled?: boolean;
+  /** Time between sync ticks; default 30 000 ms, at least 1 000. */
+  intervalMs?: number;
+  /** ScriptDrop ids per multi-get; a claim leases batchSize × concurrency orders. Default 50. */
+  batchSize?: number;
+  /** Concurrent provider requests per replica (CaryRx GETs and ScriptDrop multi-gets); default 4. */
+  concurrency?: number;
+  /** How long a claimed order stays leased to one replica; default 60 000 ms. */
+  leaseMs?: number;
+}
+
+export interface SandboxOptions {
+  /** Milliseconds between automatic status steps of simulated orders; default 1 000. 0 disables the clock. */
+  stepMs?: number;
+}
+
+export interface FulfilmentModuleOptions {
+  caryrx?: CaryRxOptions;
+  scriptdrop?: ScriptDropOptions;
+  webhooks?: WebhookOptions;
+  sync?: SyncOptions;
+  /**
+   * Start in-process simulators of both providers and point the clients at them.
+   * Provider blocks are optional in sandbox mode.
+   */
+  sandbox?: boolean | SandboxOptions;
+  /** Name of the host's TypeORM DataSource, when it is not the default one. */
+  dataSource?: string;
+}
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedFulfilmentOptions {
+  caryrx?: Required<CaryRxOptions>;
+  scriptdrop?: Required<ScriptDropOptions>;
+  webhooks: {
+    publicUrl?: string;
+    /** Accepted secrets; the first is the one put in new callback URLs. Empty: webhooks disabled. */
+    secrets: string[];
+    routePrefix: string;
+    maxBodyBytes: number;
+  };
+  sync: Required<SyncOptions>;
+  sandbox: false | Required<SandboxOptions>;
+  dataSource?: string;
+}
+
+export class FulfilmentConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid FulfilmentModule options:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'FulfilmentConfigError';
+  }
+}
+
+export const DEFAULT_ROUTE_PREFIX = 'fulfilment';
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_RETRIES = 2;
+
+/** Collects problems with their paths; never records a value, so secrets cannot leak into the message. */
+class ProblemList {
+  readonly problems: string[] = [];
+  add(path: string, rule: string): void {
+    this.problems.push(`${path} ${rule}`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function nonEmptyString(p: ProblemList, path: string, v: unknown): v is string {
+  if (typeof v !== 'string' || v.trim() === '') {
+    p.add(path, 'must be a non-empty string');
+    return false;
+  }
+  return true;
+}
+
+function httpUrl(p: ProblemList, path: string, v: unknown): v is string {
+  if (!nonEmptyString(p, path, v)) return false;
+  try {
+    const url = new URL(v);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+    if (url.username || url.password) {
+      p.add(path, 'must not carry credentials; use the apiKey/apiSecret options');
+      return false;
+    }
+    return true;
+  } catch {
+    p.add(path, 'must be an absolute http(s) URL');
+    return false;
+  }
+}
+
+function optionalInt(
+  p: ProblemList,
+  path: string,
+  v: unknown,
+  min: number,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    p.add(path, max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer from ${min} to ${max}`);
+    return fallback;
+  }
+  return v;
+}
+
+function optionalBoolean(p: ProblemList, path: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') {
+    p.add(path, 'must be a boolean');
+    return fallback;
+  }
+  return v;
+}
+
+function unknownKeys(p: ProblemList, path: string, obj: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) p.add(`${path ? `${path}.` : ''}${key}`, 'is not a known option');
+  }
+}
+
+function block(p: ProblemList, path: string, v: unknown): Record<string, unknown> | undefined {
+  if (v === undefined) return undefined;
+  if (!isObject(v)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  return v;
+}
+
+/**
+ * Validates raw options and fills defaults. Throws FulfilmentConfigError naming every problem.
+ * Sandbox mode fills missing provider blocks later (the simulators choose their own URLs and keys).
+ */
+export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptions {
+  const p = new ProblemList();
+  if (!isObject(raw)) {
+    throw new FulfilmentConfigError(['options must be an object']);
+  }
+  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'sandbox', 'dataSource']);
+
+  let sandbox: ResolvedFulfilmentOptions['sandbox'] = false;
+  if (raw.sandbox === true) sandbox = { stepMs: 1000 };
+  else if (isObject(raw.sandbox)) {
+    unknownKeys(p, 'sandbox', raw.sandbox, ['stepMs']);
+    sandbox = { stepMs: optionalInt(p, 'sandbox.stepMs', raw.sandbox.stepMs, 0, 1000) };
+  } else if (raw.sandbox !== undefined && raw.sandbox !== false) {
+    p.add('sandbox', 'must be a boolean or an object');
+  }
+
+  let caryrx: ResolvedFulfilmentOptions['caryrx'];
+  const c = block(p, 'caryrx', raw.caryrx);
+  if (c) {
+    unknownKeys(p, 'caryrx', c, ['baseUrl', 'apiKey', 'environment', 'timeoutMs', 'maxRetries']);
+    const ok = [httpUrl(p, 'caryrx.baseUrl', c.baseUrl), nonEmptyString(p, 'caryrx.apiKey', c.apiKey)];
+    let environment: CaryRxEnvironment = 'development';
+    if (!CARYRX_ENVIRONMENTS.includes(c.environment as CaryRxEnvironment)) {
+      p.add('caryrx.environment', `must be one of ${CARYRX_ENVIRONMENTS.join(', ')}`);
+      ok.push(false);
+    } else environment = c.environment as CaryRxEnvironment;
+    const timeoutMs = optionalInt(p, 'caryrx.timeoutMs', c.timeoutMs, 1, DEFAULT_TIMEOUT_MS);
+    const maxRetries = optionalInt(p, 'caryrx.maxRetries', c.maxRetries, 0, DEFAULT_MAX_RETRIES, 10);
+    if (ok.every(Boolean)) {
+      caryrx = { baseUrl: c.baseUrl as string, apiKey: c.apiKey as string, environment, timeoutMs, maxRetries };
+    }
+  } else if (!sandbox && raw.caryrx === undefined && raw.scriptdrop === undefined) {
+    p.add('caryrx', 'or scriptdrop must be configured (or set sandbox: true)');
+  }
+
+  let scriptdrop: ResolvedFulfilmentOptions['scriptdrop'];
+  const s = block(p, 'scriptdrop', raw.scriptdrop);
+  if (s) {
+    unknownKeys(p, 'scriptdrop', s, ['baseUrl', 'apiKey', 'apiSecret', 'timeoutMs', 'maxRetries']);
+    const ok = [
+      httpUrl(p, 'scriptdrop.baseUrl', s.baseUrl),
+      nonEmptyString(p, 'scriptdrop.apiKey', s.apiKey),
+      nonEmptyString(p, 'scriptdrop.apiSecret', s.apiSecret),
+    ];
+    if (typeof s.apiKey === 'string' && s.apiKey.includes(':')) {
+      p.add('scriptdrop.apiKey', 'must not contain ":" (it is joined to the secret for HTTP Basic auth)');
+      ok.push(false);
+    }
+    const timeoutMs = optionalInt(p, 'scriptdrop.timeoutMs', s.timeoutMs, 1, DEFAULT_TIMEOUT_MS);
+    const maxRetries = optionalInt(p, 'scriptdrop.maxRetries', s.maxRetries, 0, DEFAULT_MAX_RETRIES, 10);
+    if (ok.every(Boolean)) {
+      scriptdrop = {
+        baseUrl: s.baseUrl as string,
+        apiKey: s.apiKey as string,
+        apiSecret: s.apiSecret as string,
+        timeoutMs,
+        maxRetries,
+      };
+    }
+  }
+
+  const webhooks: ResolvedFulfilmentOptions['webhooks'] = {
+    secrets: [],
+    routePrefix: DEFAULT_ROUTE_PREFIX,
+    maxBodyBytes: 64 * 1024,
+  };
+  const w = block(p, 'webhooks', raw.webhooks);
+  if (w) {
+    unknownKeys(p, 'webhooks', w, ['publicUrl', 'secret', 'routePrefix', 'maxBodyBytes']);
+    if (w.publicUrl !== undefined && httpUrl(p, 'webhooks.publicUrl', w.publicUrl)) {
+      webhooks.publicUrl = (w.publicUrl as string).replace(/\/+$/, '');
+    }
+    const secrets = Array.isArray(w.secret) ? w.secret : [w.secret];
+    if (secrets.length === 0 || secrets.length > 2) {
+      p.add('webhooks.secret', 'must be one secret, or two during rotation');
+    } else {
+      secrets.forEach((secret, i) => {
+        const path = Array.isArray(w.secret) ? `webhooks.secret[${i}]` : 'webhooks.secret';
+        if (typeof secret !== 'string' || secret.length < 16) {
+          p.add(path, 'must be a string of at least 16 characters');
+        } else if (!/^[A-Za-z0-9._~-]+$/.test(secret)) {
+          p.add(path, 'must use only URL-safe characters (A-Z a-z 0-9 . _ ~ -): it travels in the callback URL');
+        } else webhooks.secrets.push(secret);
+      });
+    }
+    if (w.routePrefix !== undefined) {
+      if (typeof w.routePrefix !== 'string' || !/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(w.routePrefix.replace(/^\/+|\/+$/g, ''))) {
+        p.add('webhooks.routePrefix', 'must be a URL path such as "fulfilment" or "api/fulfilment"');
+      } else webhooks.routePrefix = w.routePrefix.replace(/^\/+|\/+$/g, '');
+    }
+    webhooks.maxBodyBytes = optionalInt(p, 'webhooks.maxBodyBytes', w.maxBodyBytes, 1024, 64 * 1024, 10 * 1024 * 1024);
+  } else if (!sandbox && raw.caryrx !== undefined) {
+    // CaryRx pushes events: without a secret its callbacks could not be authenticated.
+    p.add('webhooks.secret', 'is required when caryrx is configured (webhooks authenticate with it)');
+  }
+
+  if (sandbox && webhooks.secrets.length === 0) {
+    // The simulators post to callback URLs the module registers; they need a token like any other.
+    webhooks.secrets.push(randomBytes(24).toString('base64url'));
+  }
+
+  const y = block(p, 'sync', raw.sync) ?? {};
+  unknownKeys(p, 'sync', y, ['enabled', 'intervalMs', 'batchSize', 'concurrency', 'leaseMs']);
+  const sync: Required<SyncOptions> = {
+    enabled: optionalBoolean(p, 'sync.enabled', y.enabled, true),
+    intervalMs: optionalInt(p, 'sync.intervalMs', y.intervalMs, 1000, 30_000),
+    batchSize: optionalInt(p, 'sync.batchSize', y.batchSize, 1, 50, 1000),
+    concurrency: optionalInt(p, 'sync.concurrency', y.concurrency, 1, 4, 64),
+    leaseMs: optionalInt(p, 'sync.leaseMs', y.leaseMs, 1000, 60_000),
+  };
+
+  let dataSource: string | undefined;
+  if (raw.dataSource !== undefined && nonEmptyString(p, 'dataSource', raw.dataSource)) dataSource = raw.dataSource;
+
+  if (p.problems.length > 0) throw new FulfilmentConfigError(p.problems);
+  return { caryrx, scriptdrop, webhooks, sync, sandbox, dataSource };
+}

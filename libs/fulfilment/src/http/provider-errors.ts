@@ -1,0 +1,388 @@
+import { STATUS_CODES } from 'node:http';
+
+/** The fulfilment providers this library talks to. */
+export type ProviderName = 'caryrx' | 'scriptdrop';
+
+/** Machine-readable kind of a provider failure (stable: callers switch on it). */
+export type ProviderErrorCode =
+  | 'validation'
+  | 'auth'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'request'
+  | 'timeout'
+  | 'network'
+  | 'invalid_response';
+
+const DISPLAY_NAMES: Record<ProviderName, string> = {
+  caryrx: 'CaryRx',
+  scriptdrop: 'ScriptDrop',
+};
+
+/** Longest provider message kept on an error (bodies can be whole HTML pages or stack traces). */
+export const MAX_PROVIDER_MESSAGE_LENGTH = 500;
+
+export function providerDisplayName(provider: ProviderName): string {
+  return DISPLAY_NAMES[provider] ?? provider;
+}
+
+export interface ProviderErrorInit {
+  provider: ProviderName;
+  method: string;
+  /** Request path WITHOUT its query string (query values may identify a patient). */
+  path: string;
+  status?: number;
+  providerMessage?: string;
+  attempts: number;
+  retryable: boolean;
+  requestId?: string;
+}
+
+/**
+ * Base of every failure of a provider call. Only safe fields live on it: no headers, no request
+ * body, no axios config (which would carry the API key) — so logging or serialising the error
+ * can never leak a credential or patient data we sent.
+ */
+export class ProviderError extends Error {
+  readonly provider: ProviderName;
+  readonly code: ProviderErrorCode = 'request';
+  readonly status: number | undefined;
+  /** The provider's own explanation, taken from the response body (truncated). */
+  readonly providerMessage: string | undefined;
+  /** How many HTTP attempts were made before giving up. */
+  readonly attempts: number;
+  /** True when the same call could succeed later AND is safe to repeat. */
+  readonly retryable: boolean;
+  readonly method: string;
+  readonly path: string;
+  /** The provider's `x-request-id`, for support tickets. */
+  readonly requestId: string | undefined;
+
+  constructor(message: string, init: ProviderErrorInit, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.provider = init.provider;
+    this.status = init.status;
+    this.providerMessage = init.providerMessage;
+    this.attempts = init.attempts;
+    this.retryable = init.retryable;
+    this.method = init.method.toUpperCase();
+    this.path = stripQuery(init.path);
+    this.requestId = init.requestId;
+  }
+
+  /** Structured loggers call this: the same safe fields, nothing more. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      provider: this.provider,
+      status: this.status,
+      providerMessage: this.providerMessage,
+      attempts: this.attempts,
+      retryable: this.retryable,
+      method: this.method,
+      path: this.path,
+      requestId: this.requestId,
+    };
+  }
+}
+
+/** 400 / 422: the provider rejected what we sent; repeating it unchanged cannot help. */
+export class ProviderValidationError extends ProviderError {
+  override readonly code = 'validation' as const;
+}
+
+/** 401 / 403: bad or missing credentials, or the account may not do this. */
+export class ProviderAuthError extends ProviderError {
+  override readonly code = 'auth' as const;
+}
+
+/** 404 */
+export class ProviderNotFoundError extends ProviderError {
+  override readonly code = 'not_found' as const;
+}
+
+/** 405 / 406 / 409: the resource is in a state that does not allow this (e.g. already shipped). */
+export class ProviderConflictError extends ProviderError {
+  override readonly code = 'conflict' as const;
+}
+
+/** Any other 4xx. */
+export class ProviderRequestError extends ProviderError {
+  override readonly code = 'request' as const;
+}
+
+/**
+ * 429. `retryAfterMs` is what the provider asked us to wait; a caller such as a scheduler can pause
+ * all calls to this provider for that long instead of hammering it.
+ */
+export class ProviderRateLimitError extends ProviderError {
+  override readonly code = 'rate_limited' as const;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, init: ProviderErrorInit & { retryAfterMs?: number }) {
+    super(message, init);
+    this.retryAfterMs = init.retryAfterMs;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
+  }
+}
+
+/** 5xx. `retryAfterMs` is set when a 503 carried a Retry-After. */
+export class ProviderUnavailableError extends ProviderError {
+  override readonly code = 'unavailable' as const;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, init: ProviderErrorInit & { retryAfterMs?: number }) {
+    super(message, init);
+    this.retryAfterMs = init.retryAfterMs;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
+  }
+}
+
+/**
+ * No answer within the timeout. `outcomeUnknown` is true when the request reached the provider and
+ * was not safe to repeat (e.g. a POST that creates an order): the provider may have acted on it, so
+ * the caller must record the outcome as unknown and reconcile later rather than send it again.
+ */
+export class ProviderTimeoutError extends ProviderError {
+  override readonly code = 'timeout' as const;
+  readonly outcomeUnknown: boolean;
+  readonly timeoutMs: number | undefined;
+
+  constructor(
+    message: string,
+    init: ProviderErrorInit & { outcomeUnknown: boolean; timeoutMs?: number },
+  ) {
+    super(message, init);
+    this.outcomeUnknown = init.outcomeUnknown;
+    this.timeoutMs = init.timeoutMs;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), outcomeUnknown: this.outcomeUnknown, timeoutMs: this.timeoutMs };
+  }
+}
+
+/**
+ * The connection failed (refused, DNS, reset...). `causeCode` is the system code, e.g.
+ * `ECONNREFUSED`; `error.cause` is `{ code }` only (never the axios error, which holds our headers).
+ * `outcomeUnknown` as for timeouts: the connection broke after a non-repeatable request was sent.
+ */
+export class ProviderNetworkError extends ProviderError {
+  override readonly code = 'network' as const;
+  readonly causeCode: string;
+  readonly outcomeUnknown: boolean;
+
+  constructor(
+    message: string,
+    init: ProviderErrorInit & { causeCode: string; outcomeUnknown: boolean },
+  ) {
+    super(message, init, { cause: { code: init.causeCode } });
+    this.causeCode = init.causeCode;
+    this.outcomeUnknown = init.outcomeUnknown;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), causeCode: this.causeCode, outcomeUnknown: this.outcomeUnknown };
+  }
+}
+
+/** A 2xx whose body is not what the provider promised (e.g. malformed JSON from a proxy). */
+export class ProviderInvalidResponseError extends ProviderError {
+  override readonly code = 'invalid_response' as const;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function stripQuery(path: string): string {
+  const cut = path.search(/[?#]/);
+  return cut === -1 ? path : path.slice(0, cut);
+}
+
+function truncate(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > MAX_PROVIDER_MESSAGE_LENGTH
+    ? `${oneLine.slice(0, MAX_PROVIDER_MESSAGE_LENGTH - 1)}…`
+    : oneLine;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function messageOfItem(item: unknown): string | undefined {
+  if (typeof item === 'string') return item;
+  if (isRecord(item)) {
+    for (const key of ['message', 'detail', 'msg', 'title', 'error']) {
+      const value = item[key];
+      if (typeof value === 'string' && value.trim()) {
+        const field = typeof item.field === 'string' ? item.field : undefined;
+        return field && !value.includes(field) ? `${field}: ${value}` : value;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The provider's own message from an error body. Recognised shapes:
+ * `{"error":{"message":"..."}}` (ScriptDrop), `{"error":"..."}`, `{"message":"..."}`,
+ * `{"errors":["..." | {message}]}`, `{"errors":{"field":["..."]}}`, or a short plain-text body.
+ * HTML error pages (from proxies / load balancers) are ignored. Truncated to 500 characters.
+ */
+export function extractProviderMessage(body: unknown): string | undefined {
+  let text: string | undefined;
+  if (typeof body === 'string') {
+    const trimmed = body.trim();
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      try {
+        return extractProviderMessage(JSON.parse(trimmed));
+      } catch {
+        // Not JSON after all: treat as plain text below.
+      }
+    }
+    if (trimmed && !/^<(!doctype|html|\?xml)/i.test(trimmed)) text = trimmed;
+  } else if (isRecord(body)) {
+    const { error, message, errors } = body;
+    if (isRecord(error)) text = messageOfItem(error);
+    else if (typeof error === 'string' && error.trim()) text = error;
+    if (!text && typeof message === 'string' && message.trim()) text = message;
+    if (!text && Array.isArray(errors)) {
+      const parts = errors.map(messageOfItem).filter((m): m is string => !!m);
+      if (parts.length) text = parts.join('; ');
+    } else if (!text && isRecord(errors)) {
+      const parts = Object.entries(errors).map(([field, value]) => {
+        const list = Array.isArray(value) ? value : [value];
+        const msgs = list.map(messageOfItem).filter((m): m is string => !!m);
+        return msgs.length ? `${field}: ${msgs.join(', ')}` : undefined;
+      });
+      const kept = parts.filter((p): p is string => !!p);
+      if (kept.length) text = kept.join('; ');
+    }
+  } else if (Array.isArray(body)) {
+    const parts = body.map(messageOfItem).filter((m): m is string => !!m);
+    if (parts.length) text = parts.join('; ');
+  }
+  return text ? truncate(text) : undefined;
+}
+
+/**
+ * Removes known secret strings (our credentials) from text that came back from the provider: some
+ * APIs echo the rejected key in their 401 message, and that text ends up in logs via `message`.
+ */
+export function redactSecrets(text: string | undefined, secrets: readonly string[]): string | undefined {
+  if (text === undefined) return undefined;
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('[REDACTED]');
+  }
+  return out;
+}
+
+function prefix(provider: ProviderName, method: string, path: string): string {
+  return `${providerDisplayName(provider)} ${method.toUpperCase()} ${stripQuery(path)} failed`;
+}
+
+function attemptsSuffix(attempts: number): string {
+  return attempts > 1 ? ` (after ${attempts} attempts)` : '';
+}
+
+export interface ProviderResponseErrorInput {
+  provider: ProviderName;
+  method: string;
+  path: string;
+  status: number;
+  statusText?: string;
+  /** Parsed JSON or raw text of the response body. */
+  body?: unknown;
+  /** Response headers, lower-cased names (only `x-request-id` is read). */
+  headers?: Record<string, string | undefined>;
+  attempts: number;
+  /** See {@link ProviderError.retryable}; the HTTP client computes it from the retry policy. */
+  retryable: boolean;
+  /** Parsed Retry-After, kept on 429 / 5xx errors. */
+  retryAfterMs?: number;
+  /** Strings to scrub from the provider's message (our credentials). */
+  redact?: readonly string[];
+}
+
+/**
+ * The ONE place a non-2xx status becomes a typed error:
+ * 400/422 → Validation, 401/403 → Auth, 404 → NotFound, 405/406/409 → Conflict,
+ * 429 → RateLimit, 5xx → Unavailable, any other status → Request.
+ */
+export function providerErrorFromResponse(input: ProviderResponseErrorInput): ProviderError {
+  const { status } = input;
+  const providerMessage = redactSecrets(extractProviderMessage(input.body), input.redact ?? []);
+  const statusText = (input.statusText?.trim() || STATUS_CODES[status] || '').trim();
+  const message =
+    `${prefix(input.provider, input.method, input.path)}: ${status}${statusText ? ` ${statusText}` : ''}` +
+    `${providerMessage ? `: ${providerMessage}` : ''}${attemptsSuffix(input.attempts)}`;
+  const init = {
+    provider: input.provider,
+    method: input.method,
+    path: input.path,
+    status,
+    providerMessage,
+    attempts: input.attempts,
+    retryable: input.retryable,
+    requestId: input.headers?.['x-request-id'] || undefined,
+  };
+
+  if (status === 400 || status === 422) return new ProviderValidationError(message, init);
+  if (status === 401 || status === 403) return new ProviderAuthError(message, init);
+  if (status === 404) return new ProviderNotFoundError(message, init);
+  if (status === 405 || status === 406 || status === 409) return new ProviderConflictError(message, init);
+  if (status === 429) return new ProviderRateLimitError(message, { ...init, retryAfterMs: input.retryAfterMs });
+  if (status >= 500) return new ProviderUnavailableError(message, { ...init, retryAfterMs: input.retryAfterMs });
+  return new ProviderRequestError(message, init);
+}
+
+export interface ProviderTransportErrorInput {
+  provider: ProviderName;
+  method: string;
+  path: string;
+  attempts: number;
+  retryable: boolean;
+  outcomeUnknown: boolean;
+}
+
+export function providerTimeoutError(
+  input: ProviderTransportErrorInput & { timeoutMs?: number },
+): ProviderTimeoutError {
+  const after = input.timeoutMs !== undefined ? ` after ${input.timeoutMs}ms` : '';
+  const unknown = input.outcomeUnknown ? '; the provider may have processed it (outcome unknown)' : '';
+  return new ProviderTimeoutError(
+    `${prefix(input.provider, input.method, input.path)}: timed out${after}${unknown}${attemptsSuffix(input.attempts)}`,
+    input,
+  );
+}
+
+export function providerNetworkError(
+  input: ProviderTransportErrorInput & { causeCode: string },
+): ProviderNetworkError {
+  const unknown = input.outcomeUnknown ? '; the provider may have processed it (outcome unknown)' : '';
+  return new ProviderNetworkError(
+    `${prefix(input.provider, input.method, input.path)}: network error ${input.causeCode}${unknown}${attemptsSuffix(input.attempts)}`,
+    input,
+  );
+}
+
+export function providerInvalidResponseError(
+  input: Omit<ProviderTransportErrorInput, 'outcomeUnknown'> & { status: number; reason: string },
+): ProviderInvalidResponseError {
+  return new ProviderInvalidResponseError(
+    `${prefix(input.provider, input.method, input.path)}: ${input.status} with an invalid body (${input.reason})`,
+    input,
+  );
+}

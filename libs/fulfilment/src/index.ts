@@ -1,0 +1,57 @@
+// The public API of nestjs-fulfilment. Nothing else is exported.
+export { FulfilmentModule } from './fulfilment.module.js';
+export type { FulfilmentModuleExtras } from './fulfilment.module-definition.js';
+export {
+  FulfilmentConfigError,
+  CARYRX_ENVIRONMENTS,
+  type CaryRxEnvironment,
+  type CaryRxOptions,
+  type ScriptDropOptions,
+  type WebhookOptions,
+  type SyncOptions,
+  type SandboxOptions,
+  type FulfilmentModuleOptions,
+} from './fulfilment.options.js';
+export * from './http/index.js';
+export {
+  FulfilmentError,
+  FulfilmentValidationError,
+  FulfilmentConfigurationError,
+  FulfilmentNotFoundError,
+  OrderOutcomeUnknownError,
+} from './orders/fulfilment-errors.js';
+export {
+  FulfilmentEvents,
+  type OrderStatusChangedEvent,
+  type PrescriptionEvent,
+  type WebhookRejectedEvent,
+} from './orders/fulfilment-events.js';
+export { FULFILMENT_STATUSES, TERMINAL_STATUSES, isTerminal, type FulfilmentStatus } from './orders/order-status.js';
+export {
+  FULFILMENT_ENTITIES,
+  FulfilmentOrder,
+  OrderStatusHistory,
+  PatientLink,
+  PatientLocation,
+  Prescription,
+  WebhookInboxEvent,
+  WebhookRegistration,
+} from './orders/entities/index.js';
+export type { StatusChangeSource } from './orders/entities/order-status-history.entity.js';
+export { FULFILMENT_MIGRATIONS, runFulfilmentMigrations } from './migrations/index.js';
+export { ProviderEndpoints } from './provider-endpoints.js';
+export { FulfilmentService } from './orders/fulfilment.service.js';
+export { OrderTransitionService, type OrderObservation, type TransitionResult } from './orders/order-transitions.service.js';
+export * from './caryrx/index.js';
+export * from './sync/index.js';
+export * from './scriptdrop/index.js';
+export { createWebhookTestClient, type WebhookTestClient, type WebhookTestClientOptions, type WebhookTestResponse } from './sandbox/webhook-test-client.js';
+export type { FaultRule, WebhookFaults, WebhookDelivery, RecordedRequest } from './sandbox/simulator-server.js';
+export type {
+  SimCaryRxOrder,
+  SimCaryRxPatient,
+  SimCaryRxLocation,
+  SimCaryRxPrescription,
+  SimScriptDropOrder,
+  SimScriptDropShipping,
+} from './sandbox/index.js';

@@ -1,0 +1,21 @@
+import type { DataSource, Migration } from 'typeorm';
+import { FulfilmentInitial1764000000000 } from './1764000000000-fulfilment-initial.js';
+import { FulfilmentSyncFillfactor1764100000000 } from './1764100000000-fulfilment-sync-fillfactor.js';
+
+/** The module's migrations in order, for the host's own TypeORM `migrations` setting. */
+export const FULFILMENT_MIGRATIONS = [FulfilmentInitial1764000000000, FulfilmentSyncFillfactor1764100000000];
+
+/**
+ * Runs pending migrations of `dataSource` (the module's, if the host listed them, and the host's
+ * own) on PostgreSQL or SQLite, each in its own transaction. Returns the ones it ran.
+ */
+export async function runFulfilmentMigrations(dataSource: DataSource): Promise<Migration[]> {
+  const listed = new Set(dataSource.migrations.map((m) => m.name ?? m.constructor.name));
+  const missing = FULFILMENT_MIGRATIONS.filter((m) => !listed.has(m.name) && !listed.has(new m().name));
+  if (missing.length > 0) {
+    throw new Error(
+      `the DataSource does not list the fulfilment migrations (${missing.map((m) => m.name).join(', ')}); add FULFILMENT_MIGRATIONS to its "migrations" option`,
+    );
+  }
+  return dataSource.runMigrations({ transaction: 'each' });
+}

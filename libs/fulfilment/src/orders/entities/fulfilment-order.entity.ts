@@ -1,0 +1,99 @@
+import { Entity, Index, PrimaryColumn, Column } from 'typeorm';
+import { IdColumn, TimestampColumn, Varchar } from './columns.js';
+import type { FulfilmentStatus } from '../order-status.js';
+import type { ProviderName } from '../../http/provider-errors.js';
+
+/**
+ * One order placed through either provider. Provider-agnostic: CaryRx orders and ScriptDrop
+ * deliveries share this table, the state machine and the status history.
+ *
+ * Holds no patient data: ids, the host's reference, statuses, tracking and timestamps only.
+ */
+@Entity({ name: 'fulfilment_orders' })
+@Index('uq_fulfilment_orders_provider_order', ['provider', 'providerOrderId'], { unique: true })
+// The sync scans due, open orders only: terminal orders have next_sync_at NULL and fall out of
+// this partial index, so a tick's cost depends on open orders, not on every order ever made.
+@Index('ix_fulfilment_orders_due', ['nextSyncAt'], { where: 'next_sync_at IS NOT NULL' })
+export class FulfilmentOrder {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Varchar('provider', 16)
+  provider: ProviderName;
+
+  /** The provider's id; NULL until the create call answered (and forever if its outcome is unknown). */
+  @IdColumn('provider_order_id', { nullable: true })
+  providerOrderId: string | null;
+
+  /** Unique per order; sent to ScriptDrop as external_reference_number. */
+  @Varchar('idempotency_key', 255, { unique: true })
+  idempotencyKey: string;
+
+  /** The host's own reference for the order (e.g. its checkout id). */
+  @Index('ix_fulfilment_orders_host_reference')
+  @Varchar('host_reference', 255, { nullable: true })
+  hostReference: string | null;
+
+  /** Normalised status, see order-status.ts. */
+  @Varchar('status', 32)
+  status: FulfilmentStatus;
+
+  /** The provider's own status, verbatim (kept even when the state machine does not know it). */
+  @Varchar('provider_status', 64, { nullable: true })
+  providerStatus: string | null;
+
+  /** CaryRx shipping_method or ScriptDrop service_level. */
+  @Varchar('service_level', 64, { nullable: true })
+  serviceLevel: string | null;
+
+  @Varchar('tracking_number', 128, { nullable: true })
+  trackingNumber: string | null;
+
+  @Column({ type: 'text', name: 'tracking_url', nullable: true })
+  trackingUrl: string | null;
+
+  @TimestampColumn('eta', { nullable: true })
+  eta: Date | null;
+
+  /** Local id of the CaryRx patient link (NULL for ScriptDrop deliveries). */
+  @Varchar('patient_link_id', 36, { nullable: true })
+  patientLinkId: string | null;
+
+  @TimestampColumn('provider_created_at', { nullable: true })
+  providerCreatedAt: Date | null;
+
+  /** Provider timestamp of the newest state applied; older observations are stale. */
+  @TimestampColumn('provider_updated_at', { nullable: true })
+  providerUpdatedAt: Date | null;
+
+  /** Why the order is `unknown` or why the last call failed; never patient data. */
+  @Varchar('last_error', 500, { nullable: true })
+  lastError: string | null;
+
+  /** Bumped on every status change. */
+  @Column({ type: 'integer', name: 'version', default: 0 })
+  version: number;
+
+  // --- sync bookkeeping -------------------------------------------------------------------------
+  /** When the status sync should read this order next; NULL once terminal. */
+  @TimestampColumn('next_sync_at', { nullable: true })
+  nextSyncAt: Date | null;
+
+  @Varchar('sync_lease_owner', 64, { nullable: true })
+  syncLeaseOwner: string | null;
+
+  @TimestampColumn('sync_lease_until', { nullable: true })
+  syncLeaseUntil: Date | null;
+
+  @Column({ type: 'integer', name: 'sync_failures', default: 0 })
+  syncFailures: number;
+
+  @TimestampColumn('last_synced_at', { nullable: true })
+  lastSyncedAt: Date | null;
+
+  @TimestampColumn('created_at')
+  createdAt: Date;
+
+  @TimestampColumn('updated_at')
+  updatedAt: Date;
+}

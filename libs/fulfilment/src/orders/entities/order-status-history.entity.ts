@@ -1,0 +1,42 @@
+import { Entity, Index, PrimaryColumn, ManyToOne, JoinColumn, type Relation } from 'typeorm';
+import { TimestampColumn, Varchar } from './columns.js';
+import { FulfilmentOrder } from './fulfilment-order.entity.js';
+import type { FulfilmentStatus } from '../order-status.js';
+
+export type StatusChangeSource = 'create' | 'webhook' | 'sync' | 'api';
+
+/** One row per real transition of an order; written in the same transaction as the order update. */
+@Entity({ name: 'fulfilment_order_status_history' })
+@Index('ix_fulfilment_history_order', ['orderId', 'createdAt'])
+export class OrderStatusHistory {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Varchar('order_id', 36)
+  orderId: string;
+
+  @ManyToOne(() => FulfilmentOrder, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'order_id' })
+  order?: Relation<FulfilmentOrder>;
+
+  @Varchar('from_status', 32, { nullable: true })
+  fromStatus: FulfilmentStatus | null;
+
+  @Varchar('to_status', 32)
+  toStatus: FulfilmentStatus;
+
+  @Varchar('from_provider_status', 64, { nullable: true })
+  fromProviderStatus: string | null;
+
+  @Varchar('to_provider_status', 64, { nullable: true })
+  toProviderStatus: string | null;
+
+  @Varchar('source', 16)
+  source: StatusChangeSource;
+
+  @TimestampColumn('provider_timestamp', { nullable: true })
+  providerTimestamp: Date | null;
+
+  @TimestampColumn('created_at')
+  createdAt: Date;
+}

@@ -1,0 +1,45 @@
+import type { ProviderName } from '../http/provider-errors.js';
+import type { FulfilmentStatus } from './order-status.js';
+import type { StatusChangeSource } from './entities/order-status-history.entity.js';
+
+/** Domain event names (EventEmitter2). Stable: hosts subscribe with @OnEvent(FulfilmentEvents.X). */
+export const FulfilmentEvents = {
+  OrderStatusChanged: 'fulfilment.order.status_changed',
+  PrescriptionReceived: 'fulfilment.prescription.received',
+  PrescriptionUpdated: 'fulfilment.prescription.updated',
+  WebhookRejected: 'fulfilment.webhook.rejected',
+} as const;
+
+/** Carries ids and statuses only, never patient data. */
+export interface OrderStatusChangedEvent {
+  orderId: string;
+  provider: ProviderName;
+  providerOrderId: string | null;
+  hostReference: string | null;
+  previousStatus: FulfilmentStatus | null;
+  status: FulfilmentStatus;
+  previousProviderStatus: string | null;
+  providerStatus: string | null;
+  source: StatusChangeSource;
+  occurredAt: Date;
+}
+
+export interface PrescriptionEvent {
+  prescriptionId: string;
+  provider: ProviderName;
+  providerPrescriptionId: string;
+  providerPatientId: string | null;
+  previousStatus: string | null;
+  status: string | null;
+  occurredAt: Date;
+}
+
+export interface WebhookRejectedEvent {
+  provider: ProviderName;
+  topic: string;
+  /** `unauthorized`, `invalid_body` or `too_large`. */
+  reason: string;
+  /** Field paths that failed validation (no values). */
+  fields?: string[];
+  occurredAt: Date;
+}

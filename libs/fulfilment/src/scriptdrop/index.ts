@@ -1,0 +1,61 @@
+// ScriptDrop public API (re-exported by ../index.ts).
+export { ScriptDropService, type ScriptDropCallOptions } from './scriptdrop.service.js';
+export { ScriptDropFulfilment, scriptDropObservation, type ScriptDropDeliveryDetails } from './scriptdrop-fulfilment.service.js';
+export type {
+  ScriptDropAddressInput,
+  ScriptDropCancellation,
+  ScriptDropCarrier,
+  ScriptDropCarrierService,
+  ScriptDropCoverageType,
+  ScriptDropDelivery,
+  ScriptDropDimensionUnit,
+  ScriptDropEta,
+  ScriptDropEvent,
+  ScriptDropGender,
+  ScriptDropInitiator,
+  ScriptDropOrder,
+  ScriptDropOrderInput,
+  ScriptDropOrderStatus,
+  ScriptDropOtherItemInput,
+  ScriptDropPackageCode,
+  ScriptDropPatientInput,
+  ScriptDropPayerInput,
+  ScriptDropPharmacyInput,
+  ScriptDropPrescriberInput,
+  ScriptDropPrescriptionInput,
+  ScriptDropRecipientIdentification,
+  ScriptDropRecipientInput,
+  ScriptDropRefrigeration,
+  ScriptDropServiceLevel,
+  ScriptDropShipment,
+  ScriptDropShippingInput,
+  ScriptDropSignature,
+  ScriptDropWeightUnit,
+} from './scriptdrop.types.js';
+export {
+  CreateScriptDropDeliveryDto,
+  ScriptDropOrderInputDto,
+  ScriptDropPrescriptionDto,
+  type CreateScriptDropDeliveryInput,
+} from './scriptdrop.dto.js';
+export {
+  SCRIPTDROP_CANCELLABLE_STATUSES,
+  SCRIPTDROP_CARRIERS,
+  SCRIPTDROP_CARRIER_SERVICES,
+  SCRIPTDROP_CARRIER_SERVICES_BY_CARRIER,
+  SCRIPTDROP_CARRIER_SIGNATURES,
+  SCRIPTDROP_DEFAULT_SERVICE_LEVEL,
+  SCRIPTDROP_IDENTIFICATION_QUALIFIERS,
+  SCRIPTDROP_MESSAGES,
+  SCRIPTDROP_ORDER_STATUSES,
+  SCRIPTDROP_PACKAGE_CODES_BY_CARRIER,
+  SCRIPTDROP_SERVICE_LEVELS,
+} from './scriptdrop.wire.js';
+export {
+  ScriptDropSimulator,
+  SCRIPTDROP_SIM_COURIER_FLOW,
+  SCRIPTDROP_SIM_FAILED_FLOW,
+  SCRIPTDROP_SIM_SHIPPING_FLOW,
+  type ScriptDropSimulatorOptions,
+  type SimScriptDropOrder,
+} from '../sandbox/scriptdrop-simulator.js';

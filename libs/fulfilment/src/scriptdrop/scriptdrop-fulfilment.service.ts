@@ -1,0 +1,187 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
+import { ProviderInvalidResponseError } from '../http/provider-errors.js';
+import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
+import { FulfilmentError, FulfilmentNotFoundError } from '../orders/fulfilment-errors.js';
+import { OrderPlacementService, type PlaceOrderResult } from '../orders/order-placement.service.js';
+import { OrderTransitionService, type OrderObservation } from '../orders/order-transitions.service.js';
+import { validateInput } from '../validation.js';
+import { serialiseOnSqlite } from '../orders/sqlite-serialiser.js';
+import { CreateScriptDropDeliveryDto, type CreateScriptDropDeliveryInput } from './scriptdrop.dto.js';
+import { ScriptDropService, type ScriptDropCallOptions } from './scriptdrop.service.js';
+import type { ScriptDropOrder, ScriptDropPrescriptionInput } from './scriptdrop.types.js';
+import { SCRIPTDROP_DEFAULT_SERVICE_LEVEL } from './scriptdrop.wire.js';
+
+/**
+ * What a ScriptDrop order tells the state machine: its status, the newest `occurred_at` among
+ * pickup, delivery, return, cancellation and shipping delivery (the provider timestamp that orders
+ * observations), tracking for shipping orders, and the delivery ETA (a pickup ETA is not a delivery
+ * time, so it is not taken). The signature URL is short-lived and never part of it.
+ */
+export function scriptDropObservation(order: ScriptDropOrder): OrderObservation {
+  const times = [
+    order.pickup?.occurredAt,
+    order.delivery?.occurredAt,
+    order.return?.occurredAt,
+    order.cancellation?.occurredAt,
+    order.shipping?.delivery?.occurredAt,
+  ].filter((d): d is Date => d instanceof Date);
+  const newest = times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
+  return {
+    providerStatus: order.status,
+    providerTimestamp: newest,
+    // Undefined leaves the stored value alone (courier orders have no shipping block).
+    trackingUrl: order.shipping?.trackingUrl ?? undefined,
+    trackingNumber: order.shipping?.trackingNumber ?? undefined,
+    eta: order.eta?.type === 'delivery' && order.eta.arrivalAt ? order.eta.arrivalAt : undefined,
+  };
+}
+
+/** A delivery as stored, with ScriptDrop's live view of it (fresh signature URL included). */
+export interface ScriptDropDeliveryDetails {
+  order: FulfilmentOrder;
+  remote: ScriptDropOrder;
+}
+
+/**
+ * The ScriptDrop flow with local state (exposed as `FulfilmentService.scriptdrop`). A delivery is a
+ * fulfilment order with provider `scriptdrop`: stored first under its idempotency key, created at
+ * ScriptDrop with that key as `external_reference_number`, then updated with ScriptDrop's id. Every
+ * status change goes through OrderTransitionService (the one state machine, history and event).
+ * No patient data is stored: the order body goes to ScriptDrop only.
+ */
+@Injectable()
+export class ScriptDropFulfilment {
+  private readonly logger = new Logger('Fulfilment:ScriptDrop');
+
+  constructor(
+    private readonly scriptdrop: ScriptDropService,
+    private readonly placement: OrderPlacementService,
+    private readonly transitions: OrderTransitionService,
+    @Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Creates a delivery once per idempotency key. The key is sent as `external_reference_number`;
+   * an `order.externalReferenceNumber` of the caller's own is refused unless it equals the key
+   * (FulfilmentValidationError), so the reference ScriptDrop shows always finds the local order.
+   *
+   * A reused key returns the stored order and sends nothing (`created: false`). A refusal by
+   * ScriptDrop throws its typed error and leaves no row. A create whose outcome is unknown (timeout,
+   * broken connection, 500/502/504 or an unreadable 2xx) is stored as `unknown`, never re-sent, and
+   * throws OrderOutcomeUnknownError.
+   */
+  async createDelivery(request: CreateScriptDropDeliveryInput, options: ScriptDropCallOptions = {}): Promise<PlaceOrderResult> {
+    const input = validateInput(CreateScriptDropDeliveryDto, request, 'ScriptDrop create delivery');
+    return this.placement.place(
+      {
+        provider: 'scriptdrop',
+        idempotencyKey: input.idempotencyKey,
+        hostReference: input.hostReference ?? null,
+        serviceLevel: input.order.serviceLevel ?? SCRIPTDROP_DEFAULT_SERVICE_LEVEL,
+      },
+      async (idempotencyKey) => {
+        try {
+          const created = await this.scriptdrop.createOrder({ ...input.order, externalReferenceNumber: idempotencyKey }, options);
+          return { providerOrderId: created.id, ...scriptDropObservation(created) };
+        } catch (err) {
+          // A 2xx we cannot read still created the order: its outcome is unknown, not refused.
+          if (err instanceof ProviderInvalidResponseError) throw new FulfilmentError(err.message, { cause: err });
+          throw err;
+        }
+      },
+    );
+  }
+
+  /**
+   * Cancels the delivery at ScriptDrop (it allows this while `new` or `submitted to courier`) and
+   * records `cancelled` with the cancellation time read back from ScriptDrop. A refusal (e.g. "Order
+   * is not in a cancellable status") is thrown as ProviderValidationError with ScriptDrop's message,
+   * and the local order is left as it was.
+   */
+  async cancel(orderId: string): Promise<FulfilmentOrder> {
+    const order = await this.load(orderId);
+    const providerOrderId = this.providerIdOf(order);
+    await this.scriptdrop.cancelOrder(providerOrderId);
+    // The 204 is the answer; the follow-up GET only adds the cancellation time.
+    const remote = await this.readBack(providerOrderId);
+    const observation = remote?.status === 'cancelled' ? scriptDropObservation(remote) : { providerStatus: 'cancelled' };
+    return this.apply(order, observation);
+  }
+
+  /** Adds a prescription to the delivery and applies the order ScriptDrop answers with. */
+  async addPrescription(orderId: string, prescription: ScriptDropPrescriptionInput): Promise<FulfilmentOrder> {
+    const order = await this.load(orderId);
+    const remote = await this.scriptdrop.addPrescription(this.providerIdOf(order), prescription);
+    return this.apply(order, scriptDropObservation(remote));
+  }
+
+  /** Removes a prescription (by Rx number) from the delivery, then reads the order back. */
+  async removePrescription(orderId: string, rxNumber: string): Promise<FulfilmentOrder> {
+    const order = await this.load(orderId);
+    const providerOrderId = this.providerIdOf(order);
+    await this.scriptdrop.removePrescription(providerOrderId, rxNumber);
+    const remote = await this.readBack(providerOrderId);
+    return remote ? this.apply(order, scriptDropObservation(remote)) : order;
+  }
+
+  /** Reads the delivery at ScriptDrop now and applies what changed. Returns the stored order. */
+  async refresh(orderId: string): Promise<FulfilmentOrder> {
+    return (await this.getDeliveryDetails(orderId)).order;
+  }
+
+  /**
+   * Like refresh, and also returns ScriptDrop's view: use `remote.delivery.signatureUrl` straight
+   * away (it is short-lived and deliberately not stored).
+   */
+  async getDeliveryDetails(orderId: string): Promise<ScriptDropDeliveryDetails> {
+    const order = await this.load(orderId);
+    const remote = await this.scriptdrop.getOrder(this.providerIdOf(order));
+    return { order: await this.apply(order, scriptDropObservation(remote)), remote };
+  }
+
+  /**
+   * For the status sync: the observations of these ScriptDrop orders, read with ONE multi-get
+   * (`GET /api/v1/orders?ids[]=…`), keyed by ScriptDrop order id. Ids ScriptDrop does not return are
+   * absent from the map. Provider errors (429, 5xx after the HTTP core's retries) are thrown.
+   */
+  async readStatuses(providerOrderIds: string[]): Promise<Map<string, OrderObservation>> {
+    const observations = new Map<string, OrderObservation>();
+    if (providerOrderIds.length === 0) return observations;
+    for (const remote of await this.scriptdrop.getOrders(providerOrderIds)) observations.set(remote.id, scriptDropObservation(remote));
+    return observations;
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  private async load(orderId: string): Promise<FulfilmentOrder> {
+    const order = await this.dataSource.manager.findOneBy(FulfilmentOrder, { id: orderId, provider: 'scriptdrop' });
+    if (!order) throw new FulfilmentNotFoundError(`ScriptDrop order ${orderId} not found`);
+    return order;
+  }
+
+  private providerIdOf(order: FulfilmentOrder): string {
+    if (!order.providerOrderId) {
+      throw new FulfilmentError(`ScriptDrop order ${order.id} has no ScriptDrop id (its create outcome is unknown): reconcile it first`);
+    }
+    return order.providerOrderId;
+  }
+
+  /** A follow-up read after a call that answered 204; its failure does not undo what the call did. */
+  private async readBack(providerOrderId: string): Promise<ScriptDropOrder | undefined> {
+    try {
+      return await this.scriptdrop.getOrder(providerOrderId);
+    } catch (err) {
+      this.logger.warn(`ScriptDrop order ${providerOrderId}: read-back failed (${(err as Error).message}); the sync will catch up`);
+      return undefined;
+    }
+  }
+
+  private async apply(order: FulfilmentOrder, observation: OrderObservation): Promise<FulfilmentOrder> {
+    const result = await serialiseOnSqlite(this.dataSource, () =>
+      this.transitions.observe('scriptdrop', order.providerOrderId!, observation, 'api'),
+    );
+    return result.order ?? order;
+  }
+}

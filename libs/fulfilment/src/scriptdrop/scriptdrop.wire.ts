@@ -1,0 +1,470 @@
+/**
+ * Every ScriptDrop wire spelling, in one file: paths, documented value sets, request/response
+ * shapes and the mapping to and from the camelCase domain types of scriptdrop.types.ts.
+ *
+ * Source: the ScriptDrop Delivery API document (seeds/scriptdrop-delivery-api.txt). Its quirks,
+ * handled here: `submitted to courier` has spaces (the other statuses underscores); get-multiple
+ * answers `{"orders": [...]}` though its table says `objects` (both read); the cancellation reason is
+ * `reason` in the examples and `cancellation_reason` in the table (both read); `signature_url` is
+ * short-lived (mapped, never stored).
+ */
+import type {
+  ScriptDropAddressInput,
+  ScriptDropCancellation,
+  ScriptDropDelivery,
+  ScriptDropEta,
+  ScriptDropEvent,
+  ScriptDropOrder,
+  ScriptDropOrderInput,
+  ScriptDropOtherItemInput,
+  ScriptDropPayerInput,
+  ScriptDropPrescriptionInput,
+  ScriptDropRecipientIdentification,
+  ScriptDropShipment,
+  ScriptDropShippingInput,
+} from './scriptdrop.types.js';
+
+// --- paths ---------------------------------------------------------------------------------------
+
+const seg = encodeURIComponent;
+/** Relative to the configured host (`https://delivery.scriptdrop.co`). */
+export const SCRIPTDROP_PATHS = {
+  orders: '/api/v1/orders',
+  order: (orderId: string) => `/api/v1/orders/${seg(orderId)}`,
+  prescriptions: (orderId: string) => `/api/v1/orders/${seg(orderId)}/prescriptions`,
+  prescription: (orderId: string, rxNumber: string) => `/api/v1/orders/${seg(orderId)}/prescriptions/${seg(rxNumber)}`,
+  pharmacy: (pharmacyId: string) => `/api/v1/pharmacies/${seg(pharmacyId)}`,
+} as const;
+
+/** Query key of get-multiple: `ids[]=1&ids[]=2`. */
+export const SCRIPTDROP_IDS_QUERY_KEY = 'ids[]';
+
+// --- documented value sets ----------------------------------------------------------------------
+
+export const SCRIPTDROP_SERVICE_LEVELS = ['sameday', 'ondemand', 'shipping'] as const;
+/** What ScriptDrop assumes when `service_level` is absent. */
+export const SCRIPTDROP_DEFAULT_SERVICE_LEVEL = 'sameday';
+export const SCRIPTDROP_INITIATORS = ['pharmacy'] as const;
+export const SCRIPTDROP_GENDERS = ['male', 'female', 'unspecified'] as const;
+export const SCRIPTDROP_REFRIGERATION = ['none', 'fridge', 'frozen'] as const;
+export const SCRIPTDROP_COVERAGE_TYPES = ['primary', 'secondary', 'tertiary'] as const;
+export const SCRIPTDROP_CARRIERS = ['USPS', 'UPS', 'FedEx'] as const;
+export const SCRIPTDROP_SIGNATURES = ['none', 'required', 'adult_required', 'patient_signature'] as const;
+export const SCRIPTDROP_WEIGHT_UNITS = ['ounce', 'pound'] as const;
+export const SCRIPTDROP_DIMENSION_UNITS = ['inch'] as const;
+
+/** Carrier services, by carrier. */
+export const SCRIPTDROP_CARRIER_SERVICES_BY_CARRIER = {
+  USPS: ['USPS Priority Mail', 'USPS Priority Mail Express', 'USPS First Class Mail'],
+  UPS: ['UPS Ground', 'UPS 2nd Day Air', 'UPS Next Day Air'],
+  FedEx: ['FedEx 2 Day', 'FedEx Standard Overnight', 'FedEx Priority Overnight', 'FedEx Ground', 'FedEx Home Delivery'],
+} as const;
+export const SCRIPTDROP_CARRIER_SERVICES = [
+  ...SCRIPTDROP_CARRIER_SERVICES_BY_CARRIER.USPS,
+  ...SCRIPTDROP_CARRIER_SERVICES_BY_CARRIER.UPS,
+  ...SCRIPTDROP_CARRIER_SERVICES_BY_CARRIER.FedEx,
+] as const;
+
+/** Signature types each carrier supports (all support `none`). */
+export const SCRIPTDROP_CARRIER_SIGNATURES = {
+  USPS: ['none', 'required', 'adult_required', 'patient_signature'],
+  UPS: ['none', 'required', 'adult_required'],
+  FedEx: ['none', 'required', 'patient_signature', 'adult_required'],
+} as const;
+
+/** Package codes by carrier; UPS has none. */
+export const SCRIPTDROP_PACKAGE_CODES_BY_CARRIER = {
+  USPS: ['usps_small_flat_rate_box', 'usps_medium_flat_rate_box', 'usps_large_flat_rate_box'],
+  UPS: [],
+  FedEx: [
+    'fedex_envelope_onerate',
+    'fedex_small_box_onerate',
+    'fedex_medium_box_onerate',
+    'fedex_large_box_onerate',
+    'fedex_extra_large_box_onerate',
+  ],
+} as const;
+export const SCRIPTDROP_PACKAGE_CODES = [...SCRIPTDROP_PACKAGE_CODES_BY_CARRIER.USPS, ...SCRIPTDROP_PACKAGE_CODES_BY_CARRIER.FedEx] as const;
+
+/** The only carrier services offering Saturday delivery. */
+export const SCRIPTDROP_SATURDAY_SERVICES = ['UPS 2nd Day Air', 'UPS Next Day Air'] as const;
+/** USPS First Class Mail takes packages under 1 pound. */
+export const SCRIPTDROP_FIRST_CLASS_SERVICE = 'USPS First Class Mail';
+export const OUNCES_PER_POUND = 16;
+
+/** The documented order statuses, verbatim (note the spaces in `submitted to courier`). */
+export const SCRIPTDROP_ORDER_STATUSES = [
+  'new',
+  'submitted to courier',
+  'picked_up',
+  'delivered',
+  'delivery_attempted',
+  'returned_to_pharmacy',
+  'cancelled',
+] as const;
+/** Statuses in which ScriptDrop accepts a cancel. */
+export const SCRIPTDROP_CANCELLABLE_STATUSES = ['new', 'submitted to courier'] as const;
+
+/** Recipient Identification Qualifiers table. */
+export const SCRIPTDROP_IDENTIFICATION_QUALIFIERS: Readonly<Record<string, string>> = {
+  '01': 'Military ID',
+  '02': 'State Issued ID',
+  '03': 'Unique System ID',
+  '04': 'Permanent Resident Card (Green Card)',
+  '05': 'Passport ID',
+  '06': 'Driver’s License ID',
+  '07': 'Social Security Number',
+  '08': 'Tribal ID',
+};
+
+/** The document's own error messages (the simulator answers with them). */
+export const SCRIPTDROP_MESSAGES = {
+  notCancellable: 'Order is not in a cancellable status',
+  noSaturdayDelivery: 'Carrier service level does not offer saturday delivery.',
+} as const;
+
+/** Limits from the parameter tables. */
+export const SCRIPTDROP_LIMITS = {
+  deliveryNotes: 280,
+  externalReferenceNumber: 255,
+  recipientDescription: 71,
+  patientFirstName: 30,
+  patientLastName: 40,
+  street: 255,
+  city: 255,
+  rxNumber: 255,
+  bin: 255,
+  pcn: 255,
+} as const;
+
+// --- request shapes ------------------------------------------------------------------------------
+
+export interface ScriptDropAddressWire {
+  street: string;
+  street2?: string;
+  city: string;
+  state: string;
+  zipcode: string;
+}
+
+export interface ScriptDropPrescriptionWire {
+  number: string;
+  ndc: string;
+  refrigeration: string;
+  days_supply: number;
+  fill_quantity: number;
+  fill_number: number;
+  patient_pay: number;
+  date_of_service?: string;
+  prescriber: { first_name: string; last_name: string; npi: string; address: ScriptDropAddressWire };
+  payers: Array<{ bin: string; pcn: string; rx_group: string; coverage_type: string; government_plan_indicator: boolean }>;
+}
+
+export interface ScriptDropShippingWire {
+  carrier: string;
+  carrier_service: string;
+  signature: string;
+  saturday_delivery?: boolean;
+  weight: { unit: string; value: number };
+  package_code?: string;
+  dimensions?: { unit: string; length: number; width: number; height: number };
+}
+
+export interface ScriptDropOrderRequestWire {
+  service_level?: string;
+  initiator?: string;
+  ready_at?: string;
+  service_date?: string;
+  delivery_fee?: number;
+  rx_amount_due?: number;
+  other_items_amount_due?: number;
+  delivery_notes?: string | null;
+  external_reference_number?: string;
+  photo_id_required?: boolean;
+  pharmacy: { npi: string; ncpdp: string };
+  recipient: {
+    description: string;
+    mobile_phone_number?: string;
+    home_phone_number?: string;
+    is_patient?: boolean;
+    address: ScriptDropAddressWire;
+  };
+  patient: {
+    first_name: string;
+    last_name: string;
+    gender: string;
+    date_of_birth: string;
+    mobile_phone_number?: string;
+    home_phone_number?: string;
+  };
+  shipping?: ScriptDropShippingWire;
+  prescriptions: ScriptDropPrescriptionWire[];
+  other_items?: Array<{ sku: string; upc: string; description: string; quantity: number }>;
+}
+
+// --- response shapes -----------------------------------------------------------------------------
+
+export interface ScriptDropEventWire {
+  occurred_at?: string | null;
+}
+
+export interface ScriptDropOrderWire {
+  id: string | number;
+  status?: string | null;
+  external_reference_number?: string | null;
+  pickup?: ScriptDropEventWire | null;
+  delivery?:
+    | (ScriptDropEventWire & {
+        signature_url?: string | null;
+        signed_by?: string | null;
+        relationship?: string | null;
+        other_relationship_description?: string | null;
+        recipient_identification?: {
+          number?: string | null;
+          jurisdiction_code?: string | null;
+          qualifier?: string | null;
+          type?: string | null;
+        } | null;
+        failure_reason?: string | null;
+      })
+    | null;
+  return?: ScriptDropEventWire | null;
+  shipping?: {
+    tracking_number?: string | null;
+    tracking_url?: string | null;
+    carrier?: string | null;
+    carrier_service?: string | null;
+    label_pdf?: string | null;
+    cost?: number | string | null;
+    saturday_delivery?: boolean | null;
+    delivery?: ScriptDropEventWire | null;
+  } | null;
+  cancellation?: (ScriptDropEventWire & { reason?: string | null; cancellation_reason?: string | null }) | null;
+  eta?: { arrival_at?: string | null; type?: string | null } | null;
+}
+
+/** Create, get, add-prescription: `{"order": {...}}`. */
+export interface ScriptDropOrderEnvelopeWire {
+  order?: ScriptDropOrderWire | null;
+}
+
+/** Get-multiple: `{"orders": [...]}` in the example, `objects` in the table. */
+export interface ScriptDropOrdersEnvelopeWire {
+  orders?: ScriptDropOrderWire[] | null;
+  objects?: ScriptDropOrderWire[] | null;
+}
+
+/** `{"error": {"message": "..."}}` */
+export interface ScriptDropErrorWire {
+  error: { message: string };
+}
+
+// --- to the wire ---------------------------------------------------------------------------------
+
+/** Copies only the keys whose value is not undefined (null is kept: it is meant). */
+function defined<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function addressToWire(a: ScriptDropAddressInput): ScriptDropAddressWire {
+  return defined({ street: a.street, street2: a.street2, city: a.city, state: a.state, zipcode: a.zipcode });
+}
+
+function payerToWire(p: ScriptDropPayerInput) {
+  return {
+    bin: p.bin,
+    pcn: p.pcn,
+    rx_group: p.rxGroup,
+    coverage_type: p.coverageType,
+    government_plan_indicator: p.governmentPlanIndicator,
+  };
+}
+
+export function prescriptionToWire(rx: ScriptDropPrescriptionInput): ScriptDropPrescriptionWire {
+  return defined({
+    number: rx.number,
+    ndc: rx.ndc,
+    refrigeration: rx.refrigeration,
+    days_supply: rx.daysSupply,
+    fill_quantity: rx.fillQuantity,
+    fill_number: rx.fillNumber,
+    patient_pay: rx.patientPay,
+    date_of_service: rx.dateOfService,
+    prescriber: {
+      first_name: rx.prescriber.firstName,
+      last_name: rx.prescriber.lastName,
+      npi: rx.prescriber.npi,
+      address: addressToWire(rx.prescriber.address),
+    },
+    payers: rx.payers.map(payerToWire),
+  });
+}
+
+function otherItemToWire(item: ScriptDropOtherItemInput) {
+  return { sku: item.sku, upc: item.upc, description: item.description, quantity: item.quantity };
+}
+
+function shippingToWire(s: ScriptDropShippingInput): ScriptDropShippingWire {
+  return defined({
+    carrier: s.carrier,
+    carrier_service: s.carrierService,
+    signature: s.signature,
+    saturday_delivery: s.saturdayDelivery,
+    weight: { unit: s.weight.unit, value: s.weight.value },
+    package_code: s.packageCode,
+    dimensions: s.dimensions
+      ? { unit: s.dimensions.unit, length: s.dimensions.length, width: s.dimensions.width, height: s.dimensions.height }
+      : undefined,
+  });
+}
+
+/**
+ * The create-order body. `service_level` is sent only when given (ScriptDrop assumes `sameday`
+ * without it, as the document's sameday example does); `deliveryNotes: null` is sent as `null`.
+ */
+export function orderToWire(o: ScriptDropOrderInput): ScriptDropOrderRequestWire {
+  return defined({
+    service_level: o.serviceLevel,
+    initiator: o.initiator,
+    ready_at: o.readyAt,
+    service_date: o.serviceDate,
+    delivery_fee: o.deliveryFee,
+    rx_amount_due: o.rxAmountDue,
+    other_items_amount_due: o.otherItemsAmountDue,
+    delivery_notes: o.deliveryNotes,
+    external_reference_number: o.externalReferenceNumber,
+    photo_id_required: o.photoIdRequired,
+    pharmacy: { npi: o.pharmacy.npi, ncpdp: o.pharmacy.ncpdp },
+    recipient: defined({
+      description: o.recipient.description,
+      mobile_phone_number: o.recipient.mobilePhoneNumber,
+      home_phone_number: o.recipient.homePhoneNumber,
+      is_patient: o.recipient.isPatient,
+      address: addressToWire(o.recipient.address),
+    }),
+    patient: defined({
+      first_name: o.patient.firstName,
+      last_name: o.patient.lastName,
+      gender: o.patient.gender,
+      date_of_birth: o.patient.dateOfBirth,
+      mobile_phone_number: o.patient.mobilePhoneNumber,
+      home_phone_number: o.patient.homePhoneNumber,
+    }),
+    shipping: o.shipping ? shippingToWire(o.shipping) : undefined,
+    prescriptions: o.prescriptions.map(prescriptionToWire),
+    other_items: o.otherItems?.map(otherItemToWire),
+  });
+}
+
+// --- from the wire -------------------------------------------------------------------------------
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
+const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
+
+function num(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+/** An ISO 8601 timestamp, or null when absent or unreadable. */
+function date(v: unknown): Date | null {
+  if (typeof v !== 'string' || v.trim() === '') return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+function eventFromWire(v: unknown): ScriptDropEvent | null {
+  return isRecord(v) ? { occurredAt: date(v.occurred_at) } : null;
+}
+
+export function recipientIdentificationFromWire(v: unknown): ScriptDropRecipientIdentification | null {
+  if (!isRecord(v)) return null;
+  const qualifier = str(v.qualifier);
+  return {
+    number: str(v.number),
+    type: str(v.type),
+    qualifier,
+    qualifierDescription: qualifier !== null ? (SCRIPTDROP_IDENTIFICATION_QUALIFIERS[qualifier.padStart(2, '0')] ?? null) : null,
+    jurisdictionCode: str(v.jurisdiction_code),
+  };
+}
+
+function deliveryFromWire(v: unknown): ScriptDropDelivery | null {
+  if (!isRecord(v)) return null;
+  return {
+    occurredAt: date(v.occurred_at),
+    signatureUrl: str(v.signature_url),
+    signedBy: str(v.signed_by),
+    relationship: str(v.relationship),
+    otherRelationshipDescription: str(v.other_relationship_description),
+    recipientIdentification: recipientIdentificationFromWire(v.recipient_identification),
+    failureReason: str(v.failure_reason),
+  };
+}
+
+function shippingFromWire(v: unknown): ScriptDropShipment | null {
+  if (!isRecord(v)) return null;
+  return {
+    carrier: str(v.carrier),
+    carrierService: str(v.carrier_service),
+    trackingNumber: str(v.tracking_number),
+    trackingUrl: str(v.tracking_url),
+    labelUrl: str(v.label_pdf),
+    cost: num(v.cost),
+    saturdayDelivery: bool(v.saturday_delivery),
+    delivery: eventFromWire(v.delivery),
+  };
+}
+
+/** Reads `reason` (the document's examples) or `cancellation_reason` (its table). */
+export function cancellationFromWire(v: unknown): ScriptDropCancellation | null {
+  if (!isRecord(v)) return null;
+  return { occurredAt: date(v.occurred_at), reason: str(v.reason) ?? str(v.cancellation_reason) };
+}
+
+function etaFromWire(v: unknown): ScriptDropEta | null {
+  return isRecord(v) ? { arrivalAt: date(v.arrival_at), type: str(v.type) } : null;
+}
+
+/** The status as ScriptDrop spells it (trimmed). Unknown statuses are kept verbatim. */
+export function statusFromWire(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+/** True when the value has an id: the least we need to use an order object. */
+export function isOrderWire(v: unknown): v is ScriptDropOrderWire {
+  return isRecord(v) && (typeof v.id === 'string' || typeof v.id === 'number') && String(v.id) !== '';
+}
+
+export function orderFromWire(w: ScriptDropOrderWire): ScriptDropOrder {
+  return {
+    id: String(w.id),
+    status: statusFromWire(w.status),
+    externalReferenceNumber: str(w.external_reference_number),
+    pickup: eventFromWire(w.pickup),
+    delivery: deliveryFromWire(w.delivery),
+    return: eventFromWire(w.return),
+    shipping: shippingFromWire(w.shipping),
+    cancellation: cancellationFromWire(w.cancellation),
+    eta: etaFromWire(w.eta),
+  };
+}
+
+/** The order of a `{"order": {...}}` answer, or undefined when the answer carries none. */
+export function orderOfEnvelope(data: unknown): ScriptDropOrderWire | undefined {
+  const order = isRecord(data) ? data.order : undefined;
+  return isOrderWire(order) ? order : undefined;
+}
+
+/** The orders of a get-multiple answer (`orders`, or `objects` as the table names it); undefined when neither is a list. */
+export function ordersOfEnvelope(data: unknown): ScriptDropOrderWire[] | undefined {
+  if (!isRecord(data)) return undefined;
+  const list = Array.isArray(data.orders) ? data.orders : Array.isArray(data.objects) ? data.objects : undefined;
+  return list?.filter(isOrderWire);
+}
+
+export function errorToWire(message: string): ScriptDropErrorWire {
+  return { error: { message } };
+}

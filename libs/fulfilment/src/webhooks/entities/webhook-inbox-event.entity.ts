@@ -1,0 +1,52 @@
+import { Entity, Index, PrimaryColumn, Column } from 'typeorm';
+import { IdColumn, TimestampColumn, Varchar } from '../../orders/entities/columns.js';
+import type { ProviderName } from '../../http/provider-errors.js';
+
+/**
+ * applied: changed our state; unchanged: same state as stored; stale: older than what is stored;
+ * unmatched: about an object we do not hold; test: a registration test payload; failed: applying threw.
+ */
+export type InboxOutcome = 'applied' | 'unchanged' | 'stale' | 'unmatched' | 'test' | 'failed';
+
+/**
+ * Every accepted webhook, written before the 2xx. The dedup key is the primary key, so a second
+ * delivery of the same event conflicts on insert and is acknowledged without being applied again.
+ * `payload` is the minimised event (ids, statuses, timestamps): names and addresses are dropped.
+ */
+@Entity({ name: 'fulfilment_webhook_inbox' })
+@Index('ix_fulfilment_inbox_entity', ['topic', 'entityId'])
+export class WebhookInboxEvent {
+  @PrimaryColumn({ type: 'varchar', length: 191, name: 'dedup_key' })
+  dedupKey: string;
+
+  @Varchar('provider', 16)
+  provider: ProviderName;
+
+  /** e.g. `caryrx.order`, `caryrx.prescription`. */
+  @Varchar('topic', 32)
+  topic: string;
+
+  @IdColumn('entity_id')
+  entityId: string;
+
+  @Varchar('provider_status', 64, { nullable: true })
+  providerStatus: string | null;
+
+  @TimestampColumn('provider_timestamp', { nullable: true })
+  providerTimestamp: Date | null;
+
+  @Column({ type: 'text', name: 'payload' })
+  payload: string;
+
+  @Varchar('outcome', 16, { nullable: true })
+  outcome: InboxOutcome | null;
+
+  @Varchar('error', 500, { nullable: true })
+  error: string | null;
+
+  @TimestampColumn('received_at')
+  receivedAt: Date;
+
+  @TimestampColumn('processed_at', { nullable: true })
+  processedAt: Date | null;
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { databaseOptionsFromUrl } from '../../apps/sample-host/src/database.js';
+
+export type TestDatabaseKind = 'sqlite' | 'postgres';
+
+export interface TestDatabase {
+  kind: TestDatabaseKind;
+  /** TypeORM options for TypeOrmModule.forRoot / new DataSource; migrations run on connect. */
+  options: TypeOrmModuleOptions;
+  /** Drops the schema (PostgreSQL) or deletes the file (SQLite). */
+  cleanup(): Promise<void>;
+}
+
+/** `npm test` runs on SQLite; `npm run test:postgres` sets FULFILMENT_TEST_DB=postgres. */
+export const testDatabaseKind = (): TestDatabaseKind => (process.env.FULFILMENT_TEST_DB === 'postgres' ? 'postgres' : 'sqlite');
+
+export const postgresUrl = (): string => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A fresh, empty database for one test file: a temporary SQLite file (WAL, as the sample host
+ * uses), or a schema of its own on PostgreSQL so parallel runs never collide.
+ */
+export async function createTestDatabase(kind: TestDatabaseKind = testDatabaseKind()): Promise<TestDatabase> {
+  if (kind === 'postgres') {
+    const schema = `fulfilment_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const url = postgresUrl();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`CREATE SCHEMA "${schema}"`);
+    await client.end();
+    return {
+      kind,
+      options: databaseOptionsFromUrl(url, { schema }),
+      cleanup: async () => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await c.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'fulfilment-test-'));
+  return {
+    kind,
+    options: databaseOptionsFromUrl(`sqlite:${join(dir, 'test.sqlite')}`),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
