@@ -149,10 +149,22 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
       httpCalls: { caryrx: 0, scriptdrop: 0 },
       pausedProviders: [],
     };
-    // PostgreSQL: two claim→read→write loops overlap one batch's HTTP with another's writes.
+    // PostgreSQL: a second claim→read→write loop overlaps one batch's HTTP with another's writes,
+    // started only once a claim came back full. Two loops starting together would split a small
+    // due set between them (SKIP LOCKED) and pay two multi-gets where one serves.
     // SQLite has one connection, so one loop.
-    const workers = this.dataSource.options.type === 'postgres' ? 2 : 1;
-    await Promise.all(Array.from({ length: workers }, () => this.work(startedAt, report)));
+    const second: Array<Promise<void>> = [];
+    const onFullClaim =
+      this.dataSource.options.type === 'postgres'
+        ? () => {
+            if (second.length > 0) return;
+            const loop = this.work(startedAt, report);
+            loop.catch(() => undefined); // awaited below; this only keeps Node from calling it unhandled
+            second.push(loop);
+          }
+        : undefined;
+    await this.work(startedAt, report, onFullClaim);
+    await Promise.all(second);
     report.durationMs = Date.now() - startedAt.getTime();
     report.pausedProviders = this.pausedProviders();
     if (report.claimed > 0) {
@@ -164,7 +176,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** Claims and processes batches until nothing due at `startedAt` is left (or the app stops). */
-  private async work(startedAt: Date, report: SyncTickReport): Promise<void> {
+  private async work(startedAt: Date, report: SyncTickReport, onFullClaim?: () => void): Promise<void> {
     const { batchSize, concurrency, leaseMs } = this.options.sync;
     // One claim feeds `concurrency` requests of `batchSize` ids: the lease and reschedule
     // statements are paid once per claim, not once per HTTP call.
@@ -186,6 +198,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
       );
       if (claimed.length === 0) return;
       report.claimed += claimed.length;
+      if (claimed.length === claimSize) onFullClaim?.();
       const byProvider = new Map<ProviderName, ClaimedOrder[]>();
       for (const order of claimed) {
         const list = byProvider.get(order.provider) ?? [];
