@@ -261,10 +261,10 @@ async function phaseClosed({ ds, sync, out }: Bench): Promise<void> {
   console.log(`    sync wall time ${closedMs.toFixed(0)} ms, open orders only just before: ${unchangedMs.toFixed(0)} ms; ratio ${(closedMs / unchangedMs).toFixed(2)}x (goal ≤ 1.1x)`);
   const plan = (await ds.query(
     `EXPLAIN UPDATE fulfilment_orders SET sync_lease_owner = 'x', sync_lease_until = now()::timestamp
-     WHERE id IN (SELECT id FROM fulfilment_orders WHERE next_sync_at IS NOT NULL AND next_sync_at <= now()::timestamp
+     WHERE id = ANY(ARRAY(SELECT id FROM fulfilment_orders WHERE next_sync_at IS NOT NULL AND next_sync_at <= now()::timestamp
        AND provider IN ('scriptdrop') AND provider_order_id IS NOT NULL AND status NOT IN ('delivered','returned','cancelled')
        AND (sync_lease_until IS NULL OR sync_lease_until < now()::timestamp)
-       ORDER BY next_sync_at LIMIT ${BATCH * 4} FOR UPDATE SKIP LOCKED) RETURNING id`,
+       ORDER BY next_sync_at LIMIT ${BATCH * 4} FOR UPDATE SKIP LOCKED)) RETURNING id`,
   )) as Array<{ 'QUERY PLAN': string }>;
   console.log(`    claim plan:\n${plan.map((r) => `      ${r['QUERY PLAN']}`).join('\n')}`);
   out.closed = { orders: CLOSED, syncMs: closedMs, openOnlyMs: unchangedMs, ratio: closedMs / unchangedMs };
