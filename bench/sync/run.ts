@@ -20,6 +20,7 @@ import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { FulfilmentModule, ScriptDropSimulator, StatusSyncService, type SyncTickReport } from 'nestjs-fulfilment';
 import { createTestDatabase } from '../../test/support/test-database.js';
+import { SCRIPTDROP_DOC_WIRE } from '../../test/fixtures/scriptdrop-examples.js';
 
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((arg, i, all) => {
@@ -47,28 +48,7 @@ async function simChild(): Promise<void> {
   const reply = (id: number, result: unknown) => process.send!({ id, result });
   process.on('message', (msg: { id: number } & SimOp) => {
     if (msg.op === 'seed') {
-      const now = new Date().toISOString();
-      for (let i = 0; i < msg.count; i++) {
-        const id = `${msg.prefix}${i}`;
-        sim.orders.set(id, {
-          id,
-          serviceLevel: 'sameday',
-          externalReferenceNumber: null,
-          status: 'new',
-          prescriptionNumbers: ['1234567'],
-          photoIdRequired: false,
-          failDelivery: false,
-          pickupAt: null,
-          deliveryAt: null,
-          returnAt: null,
-          cancelledAt: null,
-          cancellationReason: null,
-          eta: null,
-          shipping: null,
-          createdAt: now,
-        });
-        sim.setStatus(id, 'new');
-      }
+      for (let i = 0; i < msg.count; i++) sim.seedOrder(SCRIPTDROP_DOC_WIRE.sameday, { id: `${msg.prefix}${i}` });
       reply(msg.id, msg.count);
     } else if (msg.op === 'advance') {
       reply(msg.id, sim.advance().length);

@@ -3,34 +3,10 @@ import { IsNull, Not } from 'typeorm';
 import { FulfilmentOrder, ScriptDropSimulator, StatusSyncService, type FulfilmentModuleOptions } from 'nestjs-fulfilment';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
+import { SCRIPTDROP_DOC_WIRE } from '../fixtures/scriptdrop-examples.js';
 import { makeAllDue, seedOrders, waitFor } from './support.js';
 
 const ORDERS = 500;
-
-/** Puts orders straight into the simulator (creating 500 through the API would only slow the test). */
-function seedSimulator(sim: ScriptDropSimulator, ids: string[]): void {
-  const now = new Date().toISOString();
-  for (const id of ids) {
-    sim.orders.set(id, {
-      id,
-      serviceLevel: 'sameday',
-      externalReferenceNumber: null,
-      status: 'new',
-      prescriptionNumbers: ['1234567'],
-      photoIdRequired: false,
-      failDelivery: false,
-      pickupAt: null,
-      deliveryAt: null,
-      returnAt: null,
-      cancelledAt: null,
-      cancellationReason: null,
-      eta: null,
-      shipping: null,
-      createdAt: now,
-    });
-    sim.setStatus(id, 'new');
-  }
-}
 
 // Several replicas share the work through `FOR UPDATE SKIP LOCKED`, which SQLite does not have
 // (and a SQLite file has one writer: one process syncs it).
@@ -68,7 +44,7 @@ describePostgres('status sync: two replicas on one PostgreSQL schema (skipped on
 
   it(`share ${ORDERS} open orders: no order fetched twice in a round, all reach their final status`, async () => {
     const ids = Array.from({ length: ORDERS }, (_, i) => `rep${i}`);
-    seedSimulator(sim, ids);
+    for (const id of ids) sim.seedOrder(SCRIPTDROP_DOC_WIRE.sameday, { id });
     await seedOrders(a.dataSource, ids.map((id) => ({ provider: 'scriptdrop' as const, providerOrderId: id, providerStatus: 'new' })));
 
     for (let round = 0; round < 6; round++) {
@@ -93,7 +69,7 @@ describePostgres('status sync: two replicas on one PostgreSQL schema (skipped on
 
   it('a replica stopped mid-tick leaves its leases behind; the other picks those orders up once they expire', async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `crash${i}`);
-    seedSimulator(sim, ids);
+    for (const id of ids) sim.seedOrder(SCRIPTDROP_DOC_WIRE.sameday, { id });
     await seedOrders(a.dataSource, ids.map((id) => ({ provider: 'scriptdrop' as const, providerOrderId: id, providerStatus: 'new' })));
     ids.forEach((id) => sim.advance(id)); // all at `submitted to courier` at ScriptDrop
     sim.resetReadCounts();

@@ -40,69 +40,72 @@ export class CaryRxWebhookHandler {
   async prescriptionEvent(body: CaryRxPrescriptionEventBody, raw: unknown): Promise<InboxReceipt> {
     const event = prescriptionEventFromWire(body);
     const isTest = event.id === CARYRX_PRESCRIPTION_TEST_ID;
-    const receipt = await this.inbox.receive(
-      {
-        provider: 'caryrx',
-        topic: CARYRX_PRESCRIPTION_TOPIC,
-        entityId: event.id,
-        providerStatus: event.status,
-        providerTimestamp: event.updatedAt,
-        payload: { ...event },
-        dedupKey: inboxDedupKey(CARYRX_PRESCRIPTION_TOPIC, event.id, event.status, event.updatedAt, raw),
-      },
-      async (manager) => {
-        if (isTest) {
-          await this.inbox.confirmRegistration(manager, 'caryrx', 'prescriptions');
-          return { outcome: 'test' };
-        }
-        return this.upsertPrescription(manager, event);
-      },
-    );
-    if (isTest && receipt.duplicate) await this.confirmAgain('prescriptions');
-    return receipt;
+    return this.receive(CARYRX_PRESCRIPTION_TOPIC, 'prescriptions', isTest, event, event.status, raw, async (manager) => {
+      if (isTest) {
+        await this.inbox.confirmRegistration(manager, 'caryrx', 'prescriptions');
+        return { outcome: 'test' };
+      }
+      return this.upsertPrescription(manager, event);
+    });
   }
 
   async orderEvent(body: CaryRxOrderEventBody, raw: unknown): Promise<InboxReceipt> {
     const event = orderEventFromWire(body);
     const isTest = event.id === CARYRX_ORDER_TEST_ID;
+    return this.receive(CARYRX_ORDER_TOPIC, 'orders', isTest, event, event.orderStatus, raw, async (manager) => {
+      if (isTest) await this.inbox.confirmRegistration(manager, 'caryrx', 'orders');
+      const result = await this.transitions.applyByProviderId(
+        manager,
+        'caryrx',
+        event.id,
+        {
+          providerStatus: event.orderStatus,
+          providerTimestamp: event.updatedAt,
+          // A missing tracking field says nothing: never clear what an earlier event set.
+          trackingUrl: event.trackingUrl ?? undefined,
+          eta: event.eta ?? undefined,
+        },
+        'webhook',
+      );
+      switch (result.outcome) {
+        case 'not_found':
+          return { outcome: isTest ? 'test' : 'unmatched' };
+        case 'stale':
+          return { outcome: 'stale' };
+        case 'same':
+          return { outcome: 'unchanged' };
+        default:
+          return { outcome: 'applied', afterCommit: () => this.transitions.publish(result) };
+      }
+    });
+  }
+
+  /**
+   * Both topics: the event goes through the inbox (dedup key, applied once, committed before the
+   * 2xx). A repeated test payload still confirms its registration, outside the inbox.
+   */
+  private async receive(
+    topic: string,
+    registrationTopic: 'prescriptions' | 'orders',
+    isTest: boolean,
+    event: { id: string; updatedAt: Date | null },
+    status: string | null,
+    raw: unknown,
+    apply: (manager: EntityManager) => Promise<InboxApplyResult>,
+  ): Promise<InboxReceipt> {
     const receipt = await this.inbox.receive(
       {
         provider: 'caryrx',
-        topic: CARYRX_ORDER_TOPIC,
+        topic,
         entityId: event.id,
-        providerStatus: event.orderStatus,
+        providerStatus: status,
         providerTimestamp: event.updatedAt,
         payload: { ...event },
-        dedupKey: inboxDedupKey(CARYRX_ORDER_TOPIC, event.id, event.orderStatus, event.updatedAt, raw),
+        dedupKey: inboxDedupKey(topic, event.id, status, event.updatedAt, raw),
       },
-      async (manager): Promise<InboxApplyResult> => {
-        if (isTest) await this.inbox.confirmRegistration(manager, 'caryrx', 'orders');
-        const result = await this.transitions.applyByProviderId(
-          manager,
-          'caryrx',
-          event.id,
-          {
-            providerStatus: event.orderStatus,
-            providerTimestamp: event.updatedAt,
-            // A missing tracking field says nothing: never clear what an earlier event set.
-            trackingUrl: event.trackingUrl ?? undefined,
-            eta: event.eta ?? undefined,
-          },
-          'webhook',
-        );
-        switch (result.outcome) {
-          case 'not_found':
-            return { outcome: isTest ? 'test' : 'unmatched' };
-          case 'stale':
-            return { outcome: 'stale' };
-          case 'same':
-            return { outcome: 'unchanged' };
-          default:
-            return { outcome: 'applied', afterCommit: () => this.transitions.publish(result) };
-        }
-      },
+      apply,
     );
-    if (isTest && receipt.duplicate) await this.confirmAgain('orders');
+    if (isTest && receipt.duplicate) await this.confirmAgain(registrationTopic);
     return receipt;
   }
 

@@ -116,12 +116,8 @@ export class ProviderRequestError extends ProviderError {
   override readonly code = 'request' as const;
 }
 
-/**
- * 429. `retryAfterMs` is what the provider asked us to wait; a caller such as a scheduler can pause
- * all calls to this provider for that long instead of hammering it.
- */
-export class ProviderRateLimitError extends ProviderError {
-  override readonly code = 'rate_limited' as const;
+/** A failure the provider may have answered with `Retry-After` (429, 503): how long it asked us to wait. */
+export abstract class ProviderRetryAfterError extends ProviderError {
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, init: ProviderErrorInit & { retryAfterMs?: number }) {
@@ -134,19 +130,17 @@ export class ProviderRateLimitError extends ProviderError {
   }
 }
 
+/**
+ * 429. `retryAfterMs` is what the provider asked us to wait; a caller such as a scheduler can pause
+ * all calls to this provider for that long instead of hammering it.
+ */
+export class ProviderRateLimitError extends ProviderRetryAfterError {
+  override readonly code = 'rate_limited' as const;
+}
+
 /** 5xx. `retryAfterMs` is set when a 503 carried a Retry-After. */
-export class ProviderUnavailableError extends ProviderError {
+export class ProviderUnavailableError extends ProviderRetryAfterError {
   override readonly code = 'unavailable' as const;
-  readonly retryAfterMs: number | undefined;
-
-  constructor(message: string, init: ProviderErrorInit & { retryAfterMs?: number }) {
-    super(message, init);
-    this.retryAfterMs = init.retryAfterMs;
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), retryAfterMs: this.retryAfterMs };
-  }
 }
 
 /**

@@ -1,6 +1,4 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import { SimulatorServer, randomId, type SimRequest, type SimResponse } from './simulator-server.js';
+import { SimulatorServer, headerEquals, randomId, type SimRequest, type SimResponse } from './simulator-server.js';
 
 /**
  * An in-process CaryRx Fulfilment API for tests and sandbox mode: every documented endpoint with
@@ -120,34 +118,14 @@ export class CaryRxSimulator extends SimulatorServer {
   readonly orders = new Map<string, SimCaryRxOrder>();
   /** Registered callback URLs (the last registration per topic wins). */
   readonly callbacks: { prescriptions?: string; orders?: string } = {};
-  stepMs: number;
 
-  private readonly rand: () => number;
   private lastStamp = 0;
 
   constructor(options: CaryRxSimulatorOptions = {}) {
     const apiKey = options.apiKey ?? 'test-123';
-    const expected = createHash('sha256').update(apiKey).digest();
-    super({
-      name: 'CaryRx simulator',
-      authenticate: (headers: IncomingHttpHeaders) => {
-        const given = headers.apikey;
-        if (typeof given !== 'string') return false;
-        return timingSafeEqual(createHash('sha256').update(given).digest(), expected);
-      },
-      errorBody,
-      random: options.random,
-    });
+    super({ name: 'CaryRx simulator', authenticate: headerEquals('apikey', apiKey), errorBody, stepMs: options.stepMs, random: options.random });
     this.apiKey = apiKey;
-    this.stepMs = options.stepMs ?? 0;
-    this.rand = options.random ?? Math.random;
     this.registerRoutes();
-  }
-
-  override async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    const url = await super.start(port, host);
-    this.startClock(this.stepMs, () => this.advance());
-    return url;
   }
 
   // --- test controls ----------------------------------------------------------------------------
@@ -501,7 +479,7 @@ export class CaryRxSimulator extends SimulatorServer {
   /** 10-character lowercase alphanumeric, as the doc's ids (`wuyhosgwuc`). */
   private newId(): string {
     let id: string;
-    do id = randomId(10, this.rand);
+    do id = randomId(10, this.random);
     while (this.patients.has(id) || this.locations.has(id) || this.prescriptions.has(id) || this.orders.has(id));
     return id;
   }

@@ -1,5 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import {
   SCRIPTDROP_CANCELLABLE_STATUSES,
   SCRIPTDROP_MESSAGES,
@@ -7,7 +5,7 @@ import {
   SCRIPTDROP_SERVICE_LEVELS,
   errorToWire,
 } from '../scriptdrop/scriptdrop.wire.js';
-import { SimulatorServer, randomId, type SimRequest, type SimResponse } from './simulator-server.js';
+import { SimulatorServer, headerEquals, randomId, type SimRequest, type SimResponse } from './simulator-server.js';
 
 /**
  * An in-process ScriptDrop Delivery API for tests and sandbox mode: every documented endpoint with
@@ -125,45 +123,31 @@ export class ScriptDropSimulator extends SimulatorServer {
   readonly orders = new Map<string, SimScriptDropOrder>();
   /** Every create body that reached the create route (after auth), in order, as parsed JSON. */
   readonly createBodies: unknown[] = [];
-  stepMs: number;
   cancellationReasonKey: 'reason' | 'cancellation_reason';
 
   private readonly open = new Set<string>();
   private readonly reads = new Map<string, number>();
   private readonly recordCreates: boolean;
-  private readonly rand: () => number;
   private nextId = 1000;
   private lastStamp = 0;
 
   constructor(options: ScriptDropSimulatorOptions = {}) {
     const apiKey = options.apiKey ?? 'pk_myapikey1234';
     const apiSecret = options.apiSecret ?? 'tesk_myapisecret1234';
-    const expected = createHash('sha256').update(`Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}`).digest();
     super({
       name: 'ScriptDrop simulator',
-      authenticate: (headers: IncomingHttpHeaders) => {
-        const given = headers.authorization;
-        if (typeof given !== 'string') return false;
-        return timingSafeEqual(createHash('sha256').update(given.trim()).digest(), expected);
-      },
+      authenticate: headerEquals('authorization', `Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}`, (v) => v.trim()),
       errorBody: (message) => errorToWire(message),
       // Create bodies are kept in createBodies; the shared log keeps method, path and status only.
       recordBodies: false,
+      stepMs: options.stepMs,
       random: options.random,
     });
     this.apiKey = apiKey;
     this.apiSecret = apiSecret;
-    this.stepMs = options.stepMs ?? 0;
     this.recordCreates = options.recordCreateBodies ?? true;
     this.cancellationReasonKey = options.cancellationReasonKey ?? 'reason';
-    this.rand = options.random ?? Math.random;
     this.registerRoutes();
-  }
-
-  override async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    const url = await super.start(port, host);
-    this.startClock(this.stepMs, () => this.advance());
-    return url;
   }
 
   // --- test controls ----------------------------------------------------------------------------
@@ -253,7 +237,7 @@ export class ScriptDropSimulator extends SimulatorServer {
       return {
         occurred_at: order.deliveryAt,
         // Short-lived at ScriptDrop: a new URL on each read.
-        signature_url: `https://signatures.scriptdrop.test/${order.id}?expires=${Date.now() + 300_000}&sig=${randomId(16, this.rand)}`,
+        signature_url: `https://signatures.scriptdrop.test/${order.id}?expires=${Date.now() + 300_000}&sig=${randomId(16, this.random)}`,
         signed_by: 'John Doe',
         relationship: 'Other',
         other_relationship_description: 'Sibling',
@@ -345,17 +329,19 @@ export class ScriptDropSimulator extends SimulatorServer {
 
   /**
    * Adds an order straight into the simulator, without HTTP or the request log (e.g. to prepare
-   * 100,000 orders for a sync benchmark). The body is a create-order body (wire spelling).
+   * 100,000 orders for a sync benchmark). The body is a create-order body (wire spelling). `id`
+   * chooses the order's id (to match rows a test wrote itself); by default the next free one.
    */
-  seedOrder(body: Record<string, unknown>): SimScriptDropOrder {
+  seedOrder(body: Record<string, unknown>, options: { id?: string } = {}): SimScriptDropOrder {
     const problem = checkCreate(body);
     if (problem) throw new Error(`ScriptDrop simulator: ${problem}`);
-    return this.insert(body as Record<string, any>);
+    if (options.id !== undefined && this.orders.has(options.id)) throw new Error(`ScriptDrop simulator: order ${options.id} exists already`);
+    return this.insert(body as Record<string, any>, options.id);
   }
 
-  private insert(body: Record<string, any>): SimScriptDropOrder {
+  private insert(body: Record<string, any>, chosenId?: string): SimScriptDropOrder {
     const now = this.stamp();
-    const id = String(this.nextId++);
+    const id = chosenId ?? String(this.nextId++);
     const shipping = body.service_level === 'shipping' ? (body.shipping as Record<string, any>) : undefined;
     const trackingNumber = shipping ? `92055902586670${String(this.nextId).padStart(8, '0')}` : '';
     const order: SimScriptDropOrder = {

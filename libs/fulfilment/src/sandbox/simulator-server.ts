@@ -1,6 +1,7 @@
 import { createServer, request as httpRequest, Agent, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * The HTTP core both provider simulators stand on: a real server on a port of its own, a small
@@ -94,7 +95,21 @@ export interface SimulatorServerOptions {
   recordBodies?: boolean;
   /** Concurrent webhook deliveries (default 1, which keeps their order). */
   webhookConcurrency?: number;
+  /** Every this many ms each open order moves one status forward (0: only when advance() is called). */
+  stepMs?: number;
   random?: () => number;
+}
+
+/**
+ * An `authenticate` that accepts a request whose `header` equals `expected`, compared in constant
+ * time (through sha256, so lengths do not leak either).
+ */
+export function headerEquals(header: string, expected: string, normalise: (value: string) => string = (v) => v): (headers: IncomingHttpHeaders) => boolean {
+  const digest = createHash('sha256').update(expected).digest();
+  return (headers) => {
+    const given = headers[header];
+    return typeof given === 'string' && timingSafeEqual(createHash('sha256').update(normalise(given)).digest(), digest);
+  };
 }
 
 interface Route {
@@ -120,7 +135,11 @@ function compilePattern(pattern: string): { regex: RegExp; keys: string[] } {
   return { regex: new RegExp(`^${source}/?$`), keys };
 }
 
-export class SimulatorServer {
+/**
+ * What both provider simulators share: the HTTP server, routing, auth, the request log, faults, the
+ * status clock and webhook delivery. A simulator adds its routes and how its orders move (advance).
+ */
+export abstract class SimulatorServer {
   readonly requests: RecordedRequest[] = [];
   readonly webhookLog: WebhookDelivery[] = [];
   webhookFaults: WebhookFaults = {};
@@ -129,7 +148,9 @@ export class SimulatorServer {
   private readonly faultRules: Array<FaultRule & { remaining: number; matcher?: RegExp }> = [];
   private readonly sockets = new Set<Socket>();
   private readonly hanging = new Set<ServerResponse>();
-  private readonly random: () => number;
+  /** Step interval of the status clock, ms; read when the simulator starts. */
+  stepMs: number;
+  protected readonly random: () => number;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private server?: Server;
   private baseUrl?: string;
@@ -141,6 +162,7 @@ export class SimulatorServer {
 
   constructor(private readonly options: SimulatorServerOptions) {
     this.random = options.random ?? Math.random;
+    this.stepMs = options.stepMs ?? 0;
   }
 
   /** Base URL once started, e.g. http://127.0.0.1:41234 */
@@ -170,8 +192,12 @@ export class SimulatorServer {
     this.server = server;
     const address = server.address() as { port: number };
     this.baseUrl = `http://${host}:${address.port}`;
+    this.startClock(this.stepMs, () => this.advance());
     return this.baseUrl;
   }
+
+  /** Moves one order (or every open order) one status forward; answers the ids that moved. */
+  abstract advance(orderId?: string): string[];
 
   async stop(): Promise<void> {
     this.stopClock();
