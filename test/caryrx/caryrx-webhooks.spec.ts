@@ -1,7 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
 import { ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
 import {
   CARYRX_ORDER_TEST_PAYLOAD,
   CARYRX_PRESCRIPTION_TEST_PAYLOAD,
@@ -13,32 +12,11 @@ import {
   WebhookInboxEvent,
   type WebhookRejectedEvent,
 } from 'nestjs-fulfilment';
+import { CARYRX_DOC_PRESCRIPTION } from '../fixtures/caryrx-examples.js';
+import { seedOrder } from '../support/seed-orders.js';
 import { SECRET, SECRET_2, inBatches, postWebhook, startCaryRx, webhookUrl, type CaryRxTestContext } from './support.js';
 
 const MAX_BODY = 4096;
-
-// The doc's get-prescription sample, posted as a prescription event (read back per DESIGN.md).
-const PRESCRIPTION_SAMPLE = {
-  id: 'uccmdxbo8y',
-  source: 'escript',
-  status: 'verified',
-  medication_name: 'atorvastatin',
-  last_fill: '2021-01-01',
-  days_supply: 30,
-  qty_written: 30,
-  total_tablets_remaining: 30,
-  refills_remaining: 0,
-  qty_dispensed: 0,
-  refills_written: 0,
-  prior_auth_status: null,
-  rx_number: 1231234,
-  prior_auth_last_update: null,
-  auto_refill: false,
-  payment_token: null,
-  external_id: null,
-  patient: { entity_type: 'patient', id: 'wuyhosgwuc' },
-  prescriber: { prescriber_name: 'peter brown', prescriber_clinic: 'test hospital', prescriber_zip: '20001' },
-};
 
 describe('CaryRx webhooks', () => {
   let ctx: CaryRxTestContext;
@@ -56,36 +34,8 @@ describe('CaryRx webhooks', () => {
     await ctx?.close();
   });
 
-  async function seedOrder(providerOrderId: string, providerStatus = 'pending'): Promise<FulfilmentOrder> {
-    const now = new Date();
-    const order = Object.assign(new FulfilmentOrder(), {
-      id: randomUUID(),
-      provider: 'caryrx' as const,
-      providerOrderId,
-      idempotencyKey: `seed-${providerOrderId}`,
-      hostReference: null,
-      status: 'accepted' as const,
-      providerStatus,
-      serviceLevel: 'sameday_delivery',
-      trackingNumber: null,
-      trackingUrl: null,
-      eta: null,
-      patientLinkId: null,
-      providerCreatedAt: null,
-      providerUpdatedAt: null,
-      lastError: null,
-      version: 0,
-      nextSyncAt: null,
-      syncLeaseOwner: null,
-      syncLeaseUntil: null,
-      syncFailures: 0,
-      lastSyncedAt: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await em().insert(FulfilmentOrder, order);
-    return order;
-  }
+  const seedCaryRxOrder = (providerOrderId: string, providerStatus = 'pending'): Promise<FulfilmentOrder> =>
+    seedOrder(ctx.t.dataSource, { provider: 'caryrx', providerOrderId, idempotencyKey: `seed-${providerOrderId}`, providerStatus, serviceLevel: 'sameday_delivery' });
   const historyOf = (orderId: string) => em().find(OrderStatusHistory, { where: { orderId } });
 
   it('accepts the doc’s prescription test payload verbatim: stored as a test, no prescription created', async () => {
@@ -95,7 +45,7 @@ describe('CaryRx webhooks', () => {
   });
 
   it('accepts the doc’s order sample verbatim and applies it to order d1abcxox', async () => {
-    const order = await seedOrder('d1abcxox');
+    const order = await seedCaryRxOrder('d1abcxox');
     const res = await postWebhook(webhookUrl(ctx.t, 'orders'), CARYRX_ORDER_TEST_PAYLOAD);
     expect(res).toMatchObject({ status: 200, body: { outcome: 'applied' } });
     const stored = await em().findOneByOrFail(FulfilmentOrder, { id: order.id });
@@ -110,17 +60,17 @@ describe('CaryRx webhooks', () => {
   });
 
   it('accepts a prescription event (the get-prescription sample): upserted, `received` emitted', async () => {
-    const res = await postWebhook(webhookUrl(ctx.t, 'prescriptions'), PRESCRIPTION_SAMPLE);
+    const res = await postWebhook(webhookUrl(ctx.t, 'prescriptions'), CARYRX_DOC_PRESCRIPTION);
     expect(res).toMatchObject({ status: 200, body: { outcome: 'applied' } });
     const row = await em().findOneByOrFail(Prescription, { providerPrescriptionId: 'uccmdxbo8y' });
     expect(row).toMatchObject({ provider: 'caryrx', status: 'verified', providerPatientId: 'wuyhosgwuc' });
     expect(ctx.t.events.filter((e) => e.name === FulfilmentEvents.PrescriptionReceived)).toHaveLength(1);
-    const update = await postWebhook(webhookUrl(ctx.t, 'prescriptions'), { ...PRESCRIPTION_SAMPLE, status: 'filled', updated_at: '2026-01-01T00:00:00.000Z' });
+    const update = await postWebhook(webhookUrl(ctx.t, 'prescriptions'), { ...CARYRX_DOC_PRESCRIPTION, status: 'filled', updated_at: '2026-01-01T00:00:00.000Z' });
     expect(update.body.outcome).toBe('applied');
     expect(ctx.t.events.filter((e) => e.name === FulfilmentEvents.PrescriptionUpdated).map((e) => e.payload)).toEqual([
       expect.objectContaining({ previousStatus: 'verified', status: 'filled' }),
     ]);
-    const older = await postWebhook(webhookUrl(ctx.t, 'prescriptions'), { ...PRESCRIPTION_SAMPLE, status: 'pending', updated_at: '2025-01-01T00:00:00.000Z' });
+    const older = await postWebhook(webhookUrl(ctx.t, 'prescriptions'), { ...CARYRX_DOC_PRESCRIPTION, status: 'pending', updated_at: '2025-01-01T00:00:00.000Z' });
     expect(older.body.outcome).toBe('stale');
     expect((await em().findOneByOrFail(Prescription, { providerPrescriptionId: 'uccmdxbo8y' })).status).toBe('filled');
   });
@@ -135,7 +85,7 @@ describe('CaryRx webhooks', () => {
       expect(res.status).toBe(401);
       expect(JSON.stringify(res.body)).not.toContain(SECRET);
     }
-    const prescriptions = await postWebhook(webhookUrl(ctx.t, 'prescriptions', 'bad-token-bad-token'), PRESCRIPTION_SAMPLE);
+    const prescriptions = await postWebhook(webhookUrl(ctx.t, 'prescriptions', 'bad-token-bad-token'), CARYRX_DOC_PRESCRIPTION);
     expect(prescriptions.status).toBe(401);
     expect(await inboxCount()).toBe(before);
     const rejected = ctx.t.events.filter((e) => e.name === FulfilmentEvents.WebhookRejected).slice(rejectedBefore).map((e) => e.payload as WebhookRejectedEvent);
@@ -201,7 +151,7 @@ describe('CaryRx webhooks', () => {
   });
 
   it('applies 1,000 copies of one event once (one history row)', async () => {
-    const order = await seedOrder('dup0000001');
+    const order = await seedCaryRxOrder('dup0000001');
     const event = { id: 'dup0000001', order_status: 'ready_to_fill', updated_at: '2026-02-01T10:00:00.000Z', address_to_name: 'someone' };
     const statuses: number[] = [];
     await inBatches(Array.from({ length: 1000 }), 50, async () => {
@@ -220,7 +170,7 @@ describe('CaryRx webhooks', () => {
   });
 
   it('never lets an older event overwrite a newer state (outcome stale, no history row)', async () => {
-    const order = await seedOrder('ooo0000001');
+    const order = await seedCaryRxOrder('ooo0000001');
     const newer = await postWebhook(webhookUrl(ctx.t, 'orders'), { id: 'ooo0000001', order_status: 'shipped', updatedAt: '2026-03-01T12:00:00.000Z', shipment_tracking_url: 'https://t.test/1' });
     expect(newer.body.outcome).toBe('applied');
     const historyBefore = await historyOf(order.id);
@@ -240,7 +190,7 @@ describe('CaryRx webhooks', () => {
   });
 
   it('stores the event as failed and still answers 2xx when applying throws', async () => {
-    await seedOrder('fail000001');
+    await seedCaryRxOrder('fail000001');
     const spy = jest.spyOn(ctx.t.app.get(OrderTransitionService), 'applyByProviderId').mockRejectedValueOnce(new Error('boom'));
     const res = await postWebhook(webhookUrl(ctx.t, 'orders'), { id: 'fail000001', order_status: 'filled', updated_at: '2026-01-01T00:00:00.000Z' });
     spy.mockRestore();

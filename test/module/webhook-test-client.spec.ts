@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { createWebhookTestClient, FulfilmentOrder, FulfilmentEvents } from 'nestjs-fulfilment';
+import { seedOrder } from '../support/seed-orders.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const SECRET = 'host-test-secret-0123456789';
@@ -10,11 +10,7 @@ describe('createWebhookTestClient (for hosts testing their own handlers)', () =>
 
   beforeAll(async () => {
     t = await createTestApp({ sandbox: { stepMs: 0 }, webhooks: { secret: SECRET }, sync: { enabled: false } });
-    const now = new Date();
-    await t.dataSource.manager.insert(FulfilmentOrder, {
-      id: randomUUID(), provider: 'caryrx', providerOrderId: 'hostorder1', idempotencyKey: 'host-1', status: 'accepted',
-      providerStatus: 'pending', version: 0, syncFailures: 0, createdAt: now, updatedAt: now,
-    });
+    await seedOrder(t.dataSource, { provider: 'caryrx', providerOrderId: 'hostorder1', idempotencyKey: 'host-1', providerStatus: 'pending' });
   });
   afterAll(() => t.close());
 

@@ -13,7 +13,7 @@ import {
   type FaultRule,
 } from 'nestjs-fulfilment';
 import { makeAllDue } from '../sync/support.js';
-import { FAKE, bootApp, captured, fakeDelivery, fakeLocation, fakePatient, findLeaks, useLogCapture, waitFor, type ReliabilityApp } from './support.js';
+import { CARYRX_NORMALISED_STATUS, FAKE, bootApp, captured, fakeDelivery, fakeLocation, fakePatient, findLeaks, useLogCapture, waitFor, type ReliabilityApp } from './support.js';
 
 /**
  * Orders created while both simulators answer about 30% of creates (and reads) with 429/5xx, and a
@@ -45,6 +45,25 @@ function readFaults(method: string, path: string): FaultRule[] {
     { method, path, kind: 'status', status: 502, probability: 0.05 },
     { method, path, kind: 'hang', probability: 0.02 },
   ];
+}
+
+/** The normalised status each ScriptDrop simulator status must end at (a table of the suite's own). */
+const SCRIPTDROP_NORMALISED_STATUS: Record<string, string> = {
+  new: 'accepted',
+  'submitted to courier': 'accepted',
+  picked_up: 'in_transit',
+  delivered: 'delivered',
+  delivery_attempted: 'delivery_failed',
+  returned_to_pharmacy: 'returned',
+  cancelled: 'cancelled',
+};
+
+/** The truth for `syncUntilTrue`: a simulator order's own status, and the status it normalises to. */
+function simulatorTruth(orders: ReadonlyMap<string, { status: string }>, normalised: Record<string, string>) {
+  return (providerOrderId: string) => {
+    const s = orders.get(providerOrderId)!.status;
+    return { status: normalised[s], providerStatus: s };
+  };
 }
 
 type Outcome = { key: string; kind: 'created'; order: FulfilmentOrder } | { key: string; kind: 'unknown' } | { key: string; kind: 'refused'; error: Error };
@@ -182,19 +201,7 @@ describe('reliability: orders created and synced while the providers fail', () =
       } else if (n === 2) for (let s = 0; s < 2; s++) scriptdrop.advance(order.id);
       else for (let s = 0; s < 3; s++) scriptdrop.advance(order.id);
     }
-    const normalised: Record<string, string> = {
-      new: 'accepted',
-      'submitted to courier': 'accepted',
-      picked_up: 'in_transit',
-      delivered: 'delivered',
-      delivery_attempted: 'delivery_failed',
-      returned_to_pharmacy: 'returned',
-      cancelled: 'cancelled',
-    };
-    const rounds = await syncUntilTrue('scriptdrop', (id) => {
-      const s = scriptdrop.orders.get(id)!.status;
-      return { status: normalised[s], providerStatus: s };
-    });
+    const rounds = await syncUntilTrue('scriptdrop', simulatorTruth(scriptdrop.orders, SCRIPTDROP_NORMALISED_STATUS));
     // Unknown orders stay flagged (never silently dropped or re-sent).
     expect(await em.countBy(FulfilmentOrder, { provider: 'scriptdrop', status: 'unknown' })).toBe(t.unknown);
     expect(scriptdrop.orders.size).toBe(t.created + createdDespiteUnknown);
@@ -270,18 +277,7 @@ describe('reliability: orders created and synced while the providers fail', () =
     const duplicated = caryrx.webhookLog.filter((w) => w.duplicate).length;
     expect(dropped).toBeGreaterThan(0);
     expect(caryrx.webhookLog.filter((w) => !w.dropped && w.status !== 200)).toEqual([]);
-    const normalised: Record<string, string> = {
-      pending: 'accepted',
-      ready_to_fill: 'accepted',
-      filled: 'accepted',
-      shipped: 'in_transit',
-      delivered: 'delivered',
-      delivery_failed: 'delivery_failed',
-    };
-    const rounds = await syncUntilTrue('caryrx', (id) => {
-      const s = caryrx.orders.get(id)!.status;
-      return { status: normalised[s], providerStatus: s };
-    });
+    const rounds = await syncUntilTrue('caryrx', simulatorTruth(caryrx.orders, CARYRX_NORMALISED_STATUS));
     expect(await em.countBy(FulfilmentOrder, { provider: 'caryrx', status: 'unknown' })).toBe(t.unknown);
     console.info(`CaryRx under faults: ${JSON.stringify({ ...t, reached: reached.length, duplicateCreates, dropped, duplicated, syncRounds: rounds })}`);
     caryrx.clearFaults();

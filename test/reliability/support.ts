@@ -258,6 +258,19 @@ export const fakeDelivery = (): ScriptDropOrderInput => ({
   ],
 });
 
+/**
+ * The normalised status each CaryRx simulator status must end at: written out here, not read from
+ * the library, so the suites check the module's mapping against a table of their own.
+ */
+export const CARYRX_NORMALISED_STATUS: Record<string, string> = {
+  pending: 'accepted',
+  ready_to_fill: 'accepted',
+  filled: 'accepted',
+  shipped: 'in_transit',
+  delivered: 'delivered',
+  delivery_failed: 'delivery_failed',
+};
+
 /** A small deterministic PRNG (mulberry32), so a failing run can be replayed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

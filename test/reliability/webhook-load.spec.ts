@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import pLimit from 'p-limit';
 import { CaryRxSimulator, FulfilmentOrder, FulfilmentService, OrderStatusHistory, WebhookInboxEvent, type SimCaryRxOrder } from 'nestjs-fulfilment';
 import { seedOrders } from '../sync/support.js';
-import { FAKE, bootApp, captured, fakeLocation, fakePatient, findLeaks, seededRandom, useLogCapture, type ReliabilityApp } from './support.js';
+import { CARYRX_NORMALISED_STATUS, FAKE, bootApp, captured, fakeLocation, fakePatient, findLeaks, seededRandom, useLogCapture, type ReliabilityApp } from './support.js';
 
 /**
  * 10,000 CaryRx order-event deliveries at concurrency 50: 8,000 distinct events (the simulator's
@@ -192,17 +192,9 @@ describe('reliability: 10,000 webhook deliveries with duplicates and out-of-orde
     // Every stored order equals the simulator's truth.
     const stored = await em.find(FulfilmentOrder, { where: { provider: 'caryrx' } });
     expect(stored).toHaveLength(ids.length);
-    const truthStatus: Record<string, string> = {
-      pending: 'accepted',
-      ready_to_fill: 'accepted',
-      filled: 'accepted',
-      shipped: 'in_transit',
-      delivered: 'delivered',
-      delivery_failed: 'delivery_failed',
-    };
     const mismatches = stored.filter((o) => {
       const truth = sim.orders.get(o.providerOrderId!)!;
-      return o.providerStatus !== truth.status || o.status !== truthStatus[truth.status] || o.providerUpdatedAt?.toISOString() !== truth.updatedAt;
+      return o.providerStatus !== truth.status || o.status !== CARYRX_NORMALISED_STATUS[truth.status] || o.providerUpdatedAt?.toISOString() !== truth.updatedAt;
     });
     expect(mismatches.map((o) => o.providerOrderId)).toEqual([]);
     const finals = stored.reduce<Record<string, number>>((acc, o) => ((acc[o.status] = (acc[o.status] ?? 0) + 1), acc), {});

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { DataSource as TypeOrmDataSource, type DataSource, type DataSourceOptions } from 'typeorm';
 import { createTestDatabase, type TestDatabaseKind } from '../support/test-database.js';
+import { orderRow } from '../support/seed-orders.js';
 import { FulfilmentOrder } from '../../libs/fulfilment/src/orders/entities/fulfilment-order.entity.js';
 import type { FulfilmentStatus } from '../../libs/fulfilment/src/orders/order-status.js';
 import type { ProviderName } from '../../libs/fulfilment/src/http/provider-errors.js';
@@ -25,31 +25,19 @@ export interface SeedOrder {
 export async function seedOrders(dataSource: DataSource, orders: SeedOrder[]): Promise<FulfilmentOrder[]> {
   const now = new Date();
   const rows = orders.map((o) =>
-    Object.assign(new FulfilmentOrder(), {
-      id: randomUUID(),
+    orderRow({
       provider: o.provider,
       providerOrderId: o.providerOrderId,
-      idempotencyKey: `seed-${randomUUID()}`,
-      hostReference: null,
       status: o.status ?? 'accepted',
       providerStatus: o.providerStatus === undefined ? null : o.providerStatus,
       serviceLevel: o.serviceLevel ?? null,
-      trackingNumber: null,
-      trackingUrl: null,
-      eta: null,
-      patientLinkId: null,
-      providerCreatedAt: null,
-      providerUpdatedAt: null,
-      lastError: null,
-      version: 0,
       nextSyncAt: o.nextSyncAt === undefined ? new Date(now.getTime() - 60_000) : o.nextSyncAt,
       syncLeaseOwner: o.syncLeaseOwner ?? null,
       syncLeaseUntil: o.syncLeaseUntil ?? null,
       syncFailures: o.syncFailures ?? 0,
-      lastSyncedAt: null,
       createdAt: o.updatedAt ?? now,
       updatedAt: o.updatedAt ?? now,
-    } satisfies FulfilmentOrder),
+    }),
   );
   // SQLite caps bound parameters per statement: insert in chunks. updateEntity(false): TypeORM's
   // read-back after a multi-row SQLite insert maps rows in the wrong order and rewrites our ids.

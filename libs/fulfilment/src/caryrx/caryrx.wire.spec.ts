@@ -17,6 +17,7 @@ import {
   prescriptionToWire,
   webhookRegistrationToWire,
 } from './caryrx.wire.js';
+import { CARYRX_DOC_PRESCRIPTION } from '../../../../test/fixtures/caryrx-examples.js';
 
 // The doc's samples, read back per DESIGN.md ("Reading the seeds").
 const GET_ORDER_SAMPLE = {
@@ -185,25 +186,8 @@ describe('CaryRx wire mapping', () => {
 
   it('reads the get-prescription sample', () => {
     const rx = prescriptionFromWire({
-      id: 'uccmdxbo8y',
-      source: 'escript',
-      status: 'verified',
-      medication_name: 'atorvastatin',
-      last_fill: '2021-01-01',
-      days_supply: 30,
-      qty_written: 30,
-      total_tablets_remaining: 30,
-      refills_remaining: 0,
-      qty_dispensed: 0,
-      refills_written: 0,
-      prior_auth_status: null,
-      rx_number: 1231234,
-      prior_auth_last_update: null,
-      auto_refill: false,
-      payment_token: null,
-      external_id: null,
-      patient: { entity_type: 'patient', id: 'wuyhosgwuc' },
-      prescriber: { prescriber_name: 'peter brown', prescriber_clinic: 'test hospital', prescriber_zip: '20001', prescriber_npi: null },
+      ...CARYRX_DOC_PRESCRIPTION,
+      prescriber: { ...CARYRX_DOC_PRESCRIPTION.prescriber, prescriber_npi: null },
     });
     expect(rx).toMatchObject({ id: 'uccmdxbo8y', status: 'verified', medicationName: 'atorvastatin', rxNumber: 1231234, autoRefill: false, updatedAt: null });
     expect(rx.patient?.id).toBe('wuyhosgwuc');
