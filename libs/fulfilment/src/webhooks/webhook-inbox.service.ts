@@ -6,7 +6,7 @@ import type { ProviderName } from '../http/provider-errors.js';
 import { WebhookInboxEvent, type InboxOutcome } from './entities/webhook-inbox-event.entity.js';
 import { WebhookRegistration } from './entities/webhook-registration.entity.js';
 import { runTransaction } from '../orders/sqlite-serialiser.js';
-import { insertRow, updateRow } from '../orders/row-sql.js';
+import { insertRow } from '../orders/row-sql.js';
 
 export interface InboxEntry {
   provider: ProviderName;
@@ -75,6 +75,17 @@ interface PendingEvent {
   reject: (err: unknown) => void;
 }
 
+/** Another writer committed the same event between our check and our insert (PostgreSQL). */
+class StoredMeanwhile extends Error {}
+
+function inboxTable(manager: EntityManager): string {
+  return manager.connection
+    .getMetadata(WebhookInboxEvent)
+    .tablePath.split('.')
+    .map((part) => manager.connection.driver.escape(part))
+    .join('.');
+}
+
 type AppliedResult = { duplicate: true } | { duplicate: false; applied: InboxApplyResult };
 
 /** Events committed together at most; enough to absorb a burst, small enough to keep latency low. */
@@ -98,6 +109,7 @@ export class WebhookInboxService {
   private readonly logger = new Logger('Fulfilment:Webhooks');
   private readonly pending: PendingEvent[] = [];
   private writers = 0;
+  private seenSql?: string;
 
   constructor(@Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
@@ -140,8 +152,9 @@ export class WebhookInboxService {
 
   /**
    * Optimistic: the whole batch in one transaction. If anything in it fails (an event that cannot
-   * be applied, a deadlock), the batch is rolled back and each event is committed on its own, where
-   * a failing one is stored as `failed` without taking the others down.
+   * be applied, a deadlock, a copy committed by another writer meanwhile), the batch is rolled back
+   * and each event is committed on its own, where a failing one is stored as `failed` without
+   * taking the others down.
    */
   private async commit(batch: PendingEvent[]): Promise<void> {
     try {
@@ -153,13 +166,13 @@ export class WebhookInboxService {
       batch.forEach((event, i) => this.settle(event, results[i]));
       return;
     } catch (err) {
-      if (batch.length === 1) return this.commitFailed(batch[0], err);
+      if (batch.length === 1) return this.commitAlone(batch[0], err);
     }
     for (const event of batch) {
       try {
         this.settle(event, await runTransaction(this.dataSource, (manager) => this.writeOne(manager, event)));
       } catch (err) {
-        await this.commitFailed(event, err);
+        await this.commitAlone(event, err);
       }
     }
   }
@@ -170,11 +183,30 @@ export class WebhookInboxService {
     event.resolve({ duplicate: false, outcome: result.applied.outcome });
   }
 
+  /**
+   * Seen before? Then nothing is applied. Otherwise apply, and insert the inbox row once, with its
+   * outcome: one write instead of an insert and an update. Two copies can pass the first check at
+   * once only on PostgreSQL (several writers); the second one's insert then conflicts, and
+   * throwing rolls back whatever it applied.
+   */
   private async writeOne(manager: EntityManager, { row, apply }: PendingEvent): Promise<AppliedResult> {
-    if (!(await insertIfNew(manager, WebhookInboxEvent, row, 'dedup_key'))) return { duplicate: true };
+    if (await this.seen(manager, row.dedupKey)) return { duplicate: true };
     const applied = await apply(manager);
-    await updateRow(manager, WebhookInboxEvent, { dedupKey: row.dedupKey }, { outcome: applied.outcome, processedAt: new Date() });
+    const stored = await insertIfNew(manager, WebhookInboxEvent, { ...row, outcome: applied.outcome, processedAt: new Date() }, 'dedup_key');
+    if (!stored) throw new StoredMeanwhile();
     return { duplicate: false, applied };
+  }
+
+  private async seen(manager: EntityManager, dedupKey: string): Promise<boolean> {
+    this.seenSql ??= `SELECT 1 AS seen FROM ${inboxTable(manager)} WHERE dedup_key = ${manager.connection.options.type === 'postgres' ? '$1' : '?'}`;
+    const rows: unknown = await manager.query(this.seenSql, [dedupKey]);
+    return Array.isArray(rows) && rows.length > 0;
+  }
+
+  /** The event on its own failed: a copy committed meanwhile is a duplicate; anything else is stored as failed. */
+  private async commitAlone(event: PendingEvent, err: unknown): Promise<void> {
+    if (err instanceof StoredMeanwhile) return event.resolve({ duplicate: true, outcome: null });
+    return this.commitFailed(event, err);
   }
 
   /** Applying failed: keep the event, marked failed, and acknowledge it. If even that fails, 500. */

@@ -63,17 +63,16 @@ export class WebhookTokenGuard implements CanActivate {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.maxBytes) throw this.tooLarge();
 
-    if (req.body === undefined && req.readable && !req.readableEnded) {
-      req.body = this.parse(await this.readBody(req));
-    } else {
-      // Measure only what is safe to walk: a hostile nesting depth would overflow JSON.stringify.
-      const deep = tooDeepPath(req.body);
-      if (deep) throw this.tooDeep(deep);
+    // The host's JSON parser did not run: read the body here (readBody enforces the cap).
+    const readHere = req.body === undefined && req.readable && !req.readableEnded;
+    if (readHere) req.body = this.parse(await this.readBody(req));
+    const deep = tooDeepPath(req.body);
+    if (deep) throw this.tooDeep(deep);
+    if (!readHere) {
+      // Measured after the depth check: a hostile nesting depth would overflow JSON.stringify.
       const actual = req.rawBody?.length ?? (req.body === undefined ? 0 : Buffer.byteLength(JSON.stringify(req.body)));
       if (actual > this.maxBytes) throw this.tooLarge();
     }
-    const deep = tooDeepPath(req.body);
-    if (deep) throw this.tooDeep(deep);
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
       throw new BadRequestException({ statusCode: 400, message: 'body must be a JSON object', fields: [{ path: '(body)', messages: ['must be a JSON object'] }] });
     }
