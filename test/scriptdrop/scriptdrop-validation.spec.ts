@@ -231,6 +231,7 @@ describe('ScriptDrop: every documented rule is enforced before anything is sent'
     expect(error).toBeInstanceOf(FulfilmentValidationError);
     expect(error.fields.map((f) => f.path)).toEqual(['ndc', 'payers[0].bin']);
     await expect(ctx.api.getOrder('')).rejects.toBeInstanceOf(FulfilmentValidationError);
+    await expect(ctx.api.getOrder('9'.repeat(256))).rejects.toMatchObject({ fields: [{ path: 'id', messages: ['must be at most 255 characters'] }] });
     await expect(ctx.api.getOrders([])).rejects.toBeInstanceOf(FulfilmentValidationError);
     await expect(ctx.api.removePrescription('1000', '')).rejects.toBeInstanceOf(FulfilmentValidationError);
     await expect(ctx.api.getPharmacyDeliveryInformation('12345')).rejects.toBeInstanceOf(FulfilmentValidationError);

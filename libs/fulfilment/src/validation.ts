@@ -57,3 +57,14 @@ export function validateInput<T extends object>(dto: ClassConstructor<T>, input:
   if (errors.length > 0) throw new FulfilmentValidationError(operation, flattenValidationErrors(errors));
   return instance;
 }
+
+/**
+ * An id passed to a client call (it becomes a path segment). A plain check rather than a DTO: it runs
+ * on every provider read, where class-validator cost about 10 µs for this one string.
+ */
+export function validateId(value: unknown, operation: string, maxLength: number): string {
+  const problem =
+    typeof value !== 'string' ? 'must be a string' : value === '' ? 'must not be empty' : value.length > maxLength ? `must be at most ${maxLength} characters` : undefined;
+  if (problem) throw new FulfilmentValidationError(operation, [{ path: 'id', messages: [problem] }]);
+  return value as string;
+}

@@ -32,7 +32,9 @@ import type {
 
 export const CARYRX_NOTE_MAX_LENGTH = 500;
 const NAME_MAX = 100;
-const ID_MAX = 64;
+/** Longest id accepted for a CaryRx entity (the documented ids have 10 characters). */
+export const CARYRX_ID_MAX_LENGTH = 64;
+const ID_MAX = CARYRX_ID_MAX_LENGTH;
 
 const mustBeString = { message: 'must be a string' };
 const required = { message: 'is required' };
@@ -239,7 +241,4 @@ export class HostReferenceDto {
   hostReference: string;
 }
 
-export class ProviderIdDto {
-  @apply(...idRule())
-  id: string;
-}
+

@@ -4,14 +4,14 @@ import { providerInvalidResponseError } from '../http/provider-errors.js';
 import type { ProviderHttpClient, ProviderHttpMethod } from '../http/provider-http-client.js';
 import { FulfilmentConfigurationError } from '../orders/fulfilment-errors.js';
 import type { ProviderEndpoints } from '../provider-endpoints.js';
-import { validateInput } from '../validation.js';
+import { validateId, validateInput } from '../validation.js';
 import {
   CaryRxLocationInputDto,
   CaryRxOrderInputDto,
   CaryRxPatientInputDto,
   CaryRxPrescriptionInputDto,
   CaryRxWebhookRegistrationInputDto,
-  ProviderIdDto,
+  CARYRX_ID_MAX_LENGTH,
 } from './caryrx.dto.js';
 import type {
   CaryRxEntityRef,
@@ -137,7 +137,7 @@ export class CaryRxService {
   }
 
   private id(value: string, operation: string): string {
-    return validateInput(ProviderIdDto, { id: value }, operation).id;
+    return validateId(value, operation, CARYRX_ID_MAX_LENGTH);
   }
 
   private async call<T>(method: ProviderHttpMethod, path: string, body?: unknown, options: CaryRxCallOptions = {}): Promise<T> {

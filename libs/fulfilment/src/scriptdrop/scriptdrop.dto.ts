@@ -539,10 +539,8 @@ export class CreateScriptDropDeliveryDto implements CreateScriptDropDeliveryInpu
 }
 
 /** A ScriptDrop order id, an Rx number or a pharmacy id in a path. */
-export class ScriptDropIdDto {
-  @text(255)
-  id: string;
-}
+/** Longest order id accepted in a ScriptDrop path. */
+export const SCRIPTDROP_ID_MAX_LENGTH = 255;
 
 /** GET /api/v1/pharmacies/:id takes the pharmacy's NPI (10 digits) or NCPDP (7 digits). */
 export class ScriptDropPharmacyIdDto {

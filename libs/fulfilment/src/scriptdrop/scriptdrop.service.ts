@@ -3,13 +3,13 @@ import { SCRIPTDROP_HTTP_CLIENT } from '../fulfilment.constants.js';
 import { providerInvalidResponseError } from '../http/provider-errors.js';
 import type { ProviderHttpClient, ProviderRequest } from '../http/provider-http-client.js';
 import { FulfilmentConfigurationError } from '../orders/fulfilment-errors.js';
-import { validateInput } from '../validation.js';
+import { validateId, validateInput } from '../validation.js';
 import {
-  ScriptDropIdDto,
   ScriptDropOrderIdsDto,
   ScriptDropOrderInputDto,
   ScriptDropPharmacyIdDto,
   ScriptDropPrescriptionDto,
+  SCRIPTDROP_ID_MAX_LENGTH,
 } from './scriptdrop.dto.js';
 import type { ScriptDropOrder, ScriptDropOrderInput, ScriptDropPrescriptionInput } from './scriptdrop.types.js';
 import {
@@ -117,7 +117,7 @@ export class ScriptDropService {
   }
 
   private id(value: string, operation: string): string {
-    return validateInput(ScriptDropIdDto, { id: value }, operation).id;
+    return validateId(value, operation, SCRIPTDROP_ID_MAX_LENGTH);
   }
 
   /** A call answered with `{"order": {...}}`. */
