@@ -1,41 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { FulfilmentOrder } from 'nestjs-fulfilment';
+import { FulfilmentOrder, newFulfilmentOrder } from 'nestjs-fulfilment';
 
 /** What a seeded order must name; every other column may be overridden. */
 export type OrderRowOverrides = Pick<FulfilmentOrder, 'provider' | 'providerOrderId'> & Partial<FulfilmentOrder>;
 
 /**
- * A complete FulfilmentOrder row (every column set, as order placement stores one) for tests that
+ * A complete FulfilmentOrder row (built as order placement builds one) for tests that
  * write orders straight into the table: an accepted order with no provider status, no tracking,
  * not due for sync, created now; `overrides` on top.
  */
 export function orderRow(overrides: OrderRowOverrides): FulfilmentOrder {
-  const now = new Date();
-  return Object.assign(new FulfilmentOrder(), {
-    id: randomUUID(),
-    idempotencyKey: `seed-${randomUUID()}`,
-    hostReference: null,
-    status: 'accepted',
-    providerStatus: null,
-    serviceLevel: null,
-    trackingNumber: null,
-    trackingUrl: null,
-    eta: null,
-    patientLinkId: null,
-    providerCreatedAt: null,
-    providerUpdatedAt: null,
-    lastError: null,
-    version: 0,
-    nextSyncAt: null,
-    syncLeaseOwner: null,
-    syncLeaseUntil: null,
-    syncFailures: 0,
-    lastSyncedAt: null,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  } satisfies FulfilmentOrder);
+  return newFulfilmentOrder({ idempotencyKey: `seed-${randomUUID()}`, status: 'accepted', ...overrides });
 }
 
 /** Inserts one `orderRow(overrides)` and returns it. */

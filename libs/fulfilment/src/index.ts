@@ -30,6 +30,7 @@ export { FULFILMENT_STATUSES, TERMINAL_STATUSES, isTerminal, type FulfilmentStat
 export {
   FULFILMENT_ENTITIES,
   FulfilmentOrder,
+  newFulfilmentOrder,
   OrderStatusHistory,
   PatientLink,
   PatientLocation,

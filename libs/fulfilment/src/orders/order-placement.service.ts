@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
 import {
@@ -9,7 +8,7 @@ import {
   ProviderUnavailableError,
   type ProviderName,
 } from '../http/provider-errors.js';
-import { FulfilmentOrder } from './entities/fulfilment-order.entity.js';
+import { FulfilmentOrder, newFulfilmentOrder } from './entities/fulfilment-order.entity.js';
 import { OrderStatusHistory } from './entities/order-status-history.entity.js';
 import { OrderTransitionService, type OrderObservation } from './order-transitions.service.js';
 import { OrderOutcomeUnknownError } from './fulfilment-errors.js';
@@ -69,32 +68,14 @@ export class OrderPlacementService {
     );
     if (existing) return { order: existing, created: false };
 
-    const now = new Date();
-    const order = Object.assign(new FulfilmentOrder(), {
-      id: randomUUID(),
+    const order = newFulfilmentOrder({
       provider: request.provider,
-      providerOrderId: null,
       idempotencyKey: request.idempotencyKey,
-      hostReference: request.hostReference ?? null,
       status: 'created',
-      providerStatus: null,
+      hostReference: request.hostReference ?? null,
       serviceLevel: request.serviceLevel ?? null,
-      trackingNumber: null,
-      trackingUrl: null,
-      eta: null,
       patientLinkId: request.patientLinkId ?? null,
-      providerCreatedAt: null,
-      providerUpdatedAt: null,
-      lastError: null,
-      version: 0,
-      nextSyncAt: null,
-      syncLeaseOwner: null,
-      syncLeaseUntil: null,
-      syncFailures: 0,
-      lastSyncedAt: null,
-      createdAt: now,
-      updatedAt: now,
-    } satisfies FulfilmentOrder);
+    });
     let createdEvent;
     try {
       createdEvent = await runTransaction(this.dataSource, async (manager) => {

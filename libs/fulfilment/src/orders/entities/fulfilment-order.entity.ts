@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Entity, Index, PrimaryColumn, Column } from 'typeorm';
 import { IdColumn, TimestampColumn, Varchar } from './columns.js';
 import type { FulfilmentStatus } from '../order-status.js';
@@ -96,4 +97,38 @@ export class FulfilmentOrder {
 
   @TimestampColumn('updated_at')
   updatedAt: Date;
+}
+
+/**
+ * A complete new order row: every column set (nothing left to database defaults), a fresh id, no
+ * provider state yet, not due for sync. `fields` names the provider, the idempotency key and the
+ * status, and may set any other column.
+ */
+export function newFulfilmentOrder(
+  fields: Pick<FulfilmentOrder, 'provider' | 'idempotencyKey' | 'status'> & Partial<FulfilmentOrder>,
+  now = new Date(),
+): FulfilmentOrder {
+  return Object.assign(new FulfilmentOrder(), {
+    id: randomUUID(),
+    providerOrderId: null,
+    hostReference: null,
+    providerStatus: null,
+    serviceLevel: null,
+    trackingNumber: null,
+    trackingUrl: null,
+    eta: null,
+    patientLinkId: null,
+    providerCreatedAt: null,
+    providerUpdatedAt: null,
+    lastError: null,
+    version: 0,
+    nextSyncAt: null,
+    syncLeaseOwner: null,
+    syncLeaseUntil: null,
+    syncFailures: 0,
+    lastSyncedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  } satisfies FulfilmentOrder);
 }

@@ -1,4 +1,4 @@
-import { FulfilmentOrder } from './fulfilment-order.entity.js';
+import { FulfilmentOrder, newFulfilmentOrder } from './fulfilment-order.entity.js';
 import { OrderStatusHistory } from './order-status-history.entity.js';
 import { PatientLink } from './patient-link.entity.js';
 import { PatientLocation } from './patient-location.entity.js';
@@ -6,7 +6,7 @@ import { Prescription } from './prescription.entity.js';
 import { WebhookInboxEvent } from '../../webhooks/entities/webhook-inbox-event.entity.js';
 import { WebhookRegistration } from '../../webhooks/entities/webhook-registration.entity.js';
 
-export { FulfilmentOrder, OrderStatusHistory, PatientLink, PatientLocation, Prescription, WebhookInboxEvent, WebhookRegistration };
+export { FulfilmentOrder, newFulfilmentOrder, OrderStatusHistory, PatientLink, PatientLocation, Prescription, WebhookInboxEvent, WebhookRegistration };
 
 /** Every entity of the module, for the host's TypeORM `entities` setting. */
 export const FULFILMENT_ENTITIES = [
