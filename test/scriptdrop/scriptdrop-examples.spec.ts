@@ -171,3 +171,26 @@ describe('ScriptDrop simulator clock', () => {
     }
   });
 });
+
+describe('ScriptDrop simulator seeding', () => {
+  it('seeds an order under a chosen id, readable over HTTP; refuses that id twice and an invalid body', async () => {
+    const { ScriptDropSimulator } = await import('nestjs-fulfilment');
+    const sim = new ScriptDropSimulator({ stepMs: 0 });
+    await sim.start();
+    try {
+      expect(sim.seedOrder({ ...SCRIPTDROP_DOC_WIRE.sameday }, { id: 'chosen-1' }).id).toBe('chosen-1');
+      sim.advance('chosen-1');
+      expect(() => sim.seedOrder({ ...SCRIPTDROP_DOC_WIRE.ondemand }, { id: 'chosen-1' })).toThrow('order chosen-1 exists already');
+      expect(sim.orders.get('chosen-1')).toMatchObject({ serviceLevel: 'sameday', status: 'submitted to courier' });
+      expect(() => sim.seedOrder({ service_level: 'sameday' }, { id: 'chosen-2' })).toThrow(/ScriptDrop simulator/);
+      expect(sim.orders.has('chosen-2')).toBe(false);
+      const res = await fetch(`${sim.url}/api/v1/orders/chosen-1`, {
+        headers: { authorization: `Basic ${Buffer.from(`${sim.apiKey}:${sim.apiSecret}`).toString('base64')}` },
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { order: { id: string; status: string } }).order).toMatchObject({ id: 'chosen-1', status: 'submitted to courier' });
+    } finally {
+      await sim.stop();
+    }
+  });
+});

@@ -34,11 +34,10 @@ export const CARYRX_NOTE_MAX_LENGTH = 500;
 const NAME_MAX = 100;
 /** Longest id accepted for a CaryRx entity (the documented ids have 10 characters). */
 export const CARYRX_ID_MAX_LENGTH = 64;
-const ID_MAX = CARYRX_ID_MAX_LENGTH;
 
 const mustBeString = { message: 'must be a string' };
 const required = { message: 'is required' };
-const idRule = () => [IsString(mustBeString), IsNotEmpty(required), MaxLength(ID_MAX, { message: `must be at most ${ID_MAX} characters` })];
+const idRule = () => [IsString(mustBeString), IsNotEmpty(required), MaxLength(CARYRX_ID_MAX_LENGTH, { message: `must be at most ${CARYRX_ID_MAX_LENGTH} characters` })];
 const apply = (...decorators: PropertyDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((d) => d(target, key));
 
 /** `YYYY-MM-DD`, a real calendar date, not in the future (UTC). */
@@ -159,7 +158,7 @@ class CaryRxOrderOptionsDto {
   @ArrayMaxSize(100, { message: 'must list at most 100 prescriptions' })
   @IsString({ each: true, message: 'must be strings' })
   @IsNotEmpty({ each: true, message: 'must not be empty' })
-  @MaxLength(ID_MAX, { each: true, message: `must be at most ${ID_MAX} characters each` })
+  @MaxLength(CARYRX_ID_MAX_LENGTH, { each: true, message: `must be at most ${CARYRX_ID_MAX_LENGTH} characters each` })
   prescriptionIds: string[];
 
   @IsOptional()
@@ -240,5 +239,3 @@ export class HostReferenceDto {
   @MaxLength(255, { message: 'must be at most 255 characters' })
   hostReference: string;
 }
-
-

@@ -1,4 +1,4 @@
-import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata.js';
 
 /**
@@ -48,14 +48,10 @@ function statementFor(manager: EntityManager, metadata: EntityMetadata, options:
   // A relation's join column and a plain column can share one database column: write it once.
   const seen = new Set<string>();
   const columns = metadata.columns.filter((c) => !seen.has(c.databaseName) && seen.add(c.databaseName));
-  const table = metadata.tablePath
-    .split('.')
-    .map((part) => driver.escape(part))
-    .join('.');
   const names = columns.map((c) => driver.escape(c.databaseName)).join(', ');
   const placeholders = columns.map((_, i) => (postgres ? `$${i + 1}` : '?')).join(', ');
   const sql =
-    `INSERT INTO ${table} (${names}) VALUES (${placeholders})` +
+    `INSERT INTO ${tableName(manager.connection, metadata)} (${names}) VALUES (${placeholders})` +
     (options.ignoreConflict ? ' ON CONFLICT DO NOTHING' : '') +
     (options.returning ? ` RETURNING ${driver.escape(options.returning)}` : '');
   const statement = { sql, columns };
@@ -75,10 +71,11 @@ function sqlFor(metadata: EntityMetadata, key: string, build: () => string): str
   return sql;
 }
 
-function tableName(manager: EntityManager, metadata: EntityMetadata): string {
+/** The entity's table, schema-qualified when the DataSource names a schema, escaped for its driver. */
+export function tableName(dataSource: DataSource, metadata: EntityMetadata): string {
   return metadata.tablePath
     .split('.')
-    .map((part) => manager.connection.driver.escape(part))
+    .map((part) => dataSource.driver.escape(part))
     .join('.');
 }
 
@@ -107,7 +104,7 @@ export async function updateRow<T extends ObjectLiteral>(
     const ph = () => (postgres ? `$${++i}` : '?');
     const set = setColumns.map((c) => `${driver.escape(c.databaseName)} = ${ph()}`).join(', ');
     const cond = whereColumns.map((c) => `${driver.escape(c.databaseName)} = ${ph()}`).join(' AND ');
-    return `UPDATE ${tableName(manager, metadata)} SET ${set} WHERE ${cond}`;
+    return `UPDATE ${tableName(manager.connection, metadata)} SET ${set} WHERE ${cond}`;
   });
   const params = [
     ...setColumns.map((c) => driver.preparePersistentValue((changes as Record<string, unknown>)[c.propertyName], c)),
@@ -137,7 +134,7 @@ export async function findOneRow<T extends ObjectLiteral>(
   const sql = sqlFor(metadata, key, () => {
     let i = 0;
     const cond = whereColumns.map((c) => `${driver.escape(c.databaseName)} = ${postgres ? `$${++i}` : '?'}`).join(' AND ');
-    return `SELECT ${columns.map((c) => driver.escape(c.databaseName)).join(', ')} FROM ${tableName(manager, metadata)} WHERE ${cond} LIMIT 1${lock ? ' FOR UPDATE' : ''}`;
+    return `SELECT ${columns.map((c) => driver.escape(c.databaseName)).join(', ')} FROM ${tableName(manager.connection, metadata)} WHERE ${cond} LIMIT 1${lock ? ' FOR UPDATE' : ''}`;
   });
   const rows: unknown = await manager.query(sql, whereColumns.map((c) => driver.preparePersistentValue(where[c.propertyName], c)));
   const row = Array.isArray(rows) ? (rows[0] as Record<string, unknown> | undefined) : undefined;
@@ -147,4 +144,19 @@ export async function findOneRow<T extends ObjectLiteral>(
     (entity as Record<string, unknown>)[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
   }
   return entity;
+}
+
+/** Whether a row matches equality on the given properties (`SELECT 1 … LIMIT 1`: no columns read, none hydrated). */
+export async function rowExists<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, where: Where): Promise<boolean> {
+  const metadata = manager.connection.getMetadata(target);
+  const driver = manager.connection.driver;
+  const postgres = manager.connection.options.type === 'postgres';
+  const whereColumns = Object.keys(where).map((k) => columnOf(metadata, k));
+  const sql = sqlFor(metadata, `exists:${whereColumns.map((c) => c.propertyName).join(',')}`, () => {
+    let i = 0;
+    const cond = whereColumns.map((c) => `${driver.escape(c.databaseName)} = ${postgres ? `$${++i}` : '?'}`).join(' AND ');
+    return `SELECT 1 AS found FROM ${tableName(manager.connection, metadata)} WHERE ${cond} LIMIT 1`;
+  });
+  const rows: unknown = await manager.query(sql, whereColumns.map((c) => driver.preparePersistentValue(where[c.propertyName], c)));
+  return Array.isArray(rows) && rows.length > 0;
 }

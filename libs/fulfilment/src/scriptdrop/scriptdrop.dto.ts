@@ -538,8 +538,7 @@ export class CreateScriptDropDeliveryDto implements CreateScriptDropDeliveryInpu
   order: ScriptDropOrderInputDto;
 }
 
-/** A ScriptDrop order id, an Rx number or a pharmacy id in a path. */
-/** Longest order id accepted in a ScriptDrop path. */
+/** Longest ScriptDrop order id or Rx number accepted in a path. */
 export const SCRIPTDROP_ID_MAX_LENGTH = 255;
 
 /** GET /api/v1/pharmacies/:id takes the pharmacy's NPI (10 digits) or NCPDP (7 digits). */
@@ -554,6 +553,6 @@ export class ScriptDropOrderIdsDto {
   @ArrayMinSize(1, { message: 'must list at least one id' })
   @IsString({ each: true, message: 'must be strings' })
   @IsNotEmpty({ each: true, message: 'must not be empty' })
-  @MaxLength(255, { each: true, message: 'must be at most 255 characters each' })
+  @MaxLength(SCRIPTDROP_ID_MAX_LENGTH, { each: true, message: `must be at most ${SCRIPTDROP_ID_MAX_LENGTH} characters each` })
   ids: string[];
 }

@@ -153,18 +153,17 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     // started only once a claim came back full. Two loops starting together would split a small
     // due set between them (SKIP LOCKED) and pay two multi-gets where one serves.
     // SQLite has one connection, so one loop.
-    const second: Array<Promise<void>> = [];
+    let second: Promise<void> | undefined;
     const onFullClaim =
       this.dataSource.options.type === 'postgres'
         ? () => {
-            if (second.length > 0) return;
-            const loop = this.work(startedAt, report);
-            loop.catch(() => undefined); // awaited below; this only keeps Node from calling it unhandled
-            second.push(loop);
+            if (second) return;
+            second = this.work(startedAt, report);
+            second.catch(() => undefined); // awaited below; this only keeps Node from calling it unhandled
           }
         : undefined;
     await this.work(startedAt, report, onFullClaim);
-    await Promise.all(second);
+    await second;
     report.durationMs = Date.now() - startedAt.getTime();
     report.pausedProviders = this.pausedProviders();
     if (report.claimed > 0) {

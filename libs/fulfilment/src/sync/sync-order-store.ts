@@ -2,6 +2,7 @@ import type { DataSource, EntityManager, EntityMetadata } from 'typeorm';
 import type { ProviderName } from '../http/provider-errors.js';
 import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
 import { TERMINAL_STATUSES } from '../orders/order-status.js';
+import { tableName } from '../orders/row-sql.js';
 
 /** What the sync needs of a claimed order (not the whole row: fewer values to send and parse). */
 export type ClaimedOrder = Pick<
@@ -55,10 +56,7 @@ export class SyncOrderStore {
   constructor(private readonly dataSource: DataSource) {
     this.metadata = dataSource.getMetadata(FulfilmentOrder);
     // Schema-qualified when the DataSource names a schema; else the search_path decides.
-    this.table = this.metadata.tablePath
-      .split('.')
-      .map((part) => dataSource.driver.escape(part))
-      .join('.');
+    this.table = tableName(dataSource, this.metadata);
     this.postgres = dataSource.options.type === 'postgres';
     this.claimedColumns = CLAIMED_PROPERTIES.map((p) => this.metadata.findColumnWithPropertyName(p)!);
   }

@@ -6,7 +6,7 @@ import type { ProviderName } from '../http/provider-errors.js';
 import { WebhookInboxEvent, type InboxOutcome } from './entities/webhook-inbox-event.entity.js';
 import { WebhookRegistration } from './entities/webhook-registration.entity.js';
 import { runTransaction } from '../orders/sqlite-serialiser.js';
-import { insertRow } from '../orders/row-sql.js';
+import { insertRow, rowExists } from '../orders/row-sql.js';
 
 export interface InboxEntry {
   provider: ProviderName;
@@ -78,14 +78,6 @@ interface PendingEvent {
 /** Another writer committed the same event between our check and our insert (PostgreSQL). */
 class StoredMeanwhile extends Error {}
 
-function inboxTable(manager: EntityManager): string {
-  return manager.connection
-    .getMetadata(WebhookInboxEvent)
-    .tablePath.split('.')
-    .map((part) => manager.connection.driver.escape(part))
-    .join('.');
-}
-
 type AppliedResult = { duplicate: true } | { duplicate: false; applied: InboxApplyResult };
 
 /** Events committed together at most; enough to absorb a burst, small enough to keep latency low. */
@@ -109,7 +101,6 @@ export class WebhookInboxService {
   private readonly logger = new Logger('Fulfilment:Webhooks');
   private readonly pending: PendingEvent[] = [];
   private writers = 0;
-  private seenSql?: string;
 
   constructor(@Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
@@ -190,17 +181,11 @@ export class WebhookInboxService {
    * throwing rolls back whatever it applied.
    */
   private async writeOne(manager: EntityManager, { row, apply }: PendingEvent): Promise<AppliedResult> {
-    if (await this.seen(manager, row.dedupKey)) return { duplicate: true };
+    if (await rowExists(manager, WebhookInboxEvent, { dedupKey: row.dedupKey })) return { duplicate: true };
     const applied = await apply(manager);
     const stored = await insertIfNew(manager, WebhookInboxEvent, { ...row, outcome: applied.outcome, processedAt: new Date() }, 'dedup_key');
     if (!stored) throw new StoredMeanwhile();
     return { duplicate: false, applied };
-  }
-
-  private async seen(manager: EntityManager, dedupKey: string): Promise<boolean> {
-    this.seenSql ??= `SELECT 1 AS seen FROM ${inboxTable(manager)} WHERE dedup_key = ${manager.connection.options.type === 'postgres' ? '$1' : '?'}`;
-    const rows: unknown = await manager.query(this.seenSql, [dedupKey]);
-    return Array.isArray(rows) && rows.length > 0;
   }
 
   /** The event on its own failed: a copy committed meanwhile is a duplicate; anything else is stored as failed. */
