@@ -5,6 +5,7 @@ const base = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^nestjs-fulfilment$': '<rootDir>/libs/fulfilment/src/index.ts',
+    '^nestjs-fulfilment/testing$': '<rootDir>/libs/fulfilment/src/sandbox/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -10,7 +10,8 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import axios from 'axios';
 import { Agent } from 'node:http';
-import { CaryRxService, CaryRxSimulator, FulfilmentModule } from 'nestjs-fulfilment';
+import { CaryRxService, FulfilmentModule } from 'nestjs-fulfilment';
+import { CaryRxSimulator } from 'nestjs-fulfilment/testing';
 import { createTestDatabase } from '../../test/support/test-database.js';
 
 const args = new Map<string, string>();

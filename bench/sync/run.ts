@@ -18,7 +18,8 @@ import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { FulfilmentModule, ScriptDropSimulator, StatusSyncService, type SyncTickReport } from 'nestjs-fulfilment';
+import { FulfilmentModule, StatusSyncService, type SyncTickReport } from 'nestjs-fulfilment';
+import { ScriptDropSimulator } from 'nestjs-fulfilment/testing';
 import { createTestDatabase } from '../../test/support/test-database.js';
 import { SCRIPTDROP_DOC_WIRE } from '../../test/fixtures/scriptdrop-examples.js';
 

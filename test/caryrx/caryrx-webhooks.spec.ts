@@ -1,17 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
 import { ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
-import {
-  CARYRX_ORDER_TEST_PAYLOAD,
-  CARYRX_PRESCRIPTION_TEST_PAYLOAD,
-  FulfilmentEvents,
-  FulfilmentOrder,
-  OrderStatusHistory,
-  OrderTransitionService,
-  Prescription,
-  WebhookInboxEvent,
-  type WebhookRejectedEvent,
-} from 'nestjs-fulfilment';
+import { FulfilmentEvents, FulfilmentOrder, OrderStatusHistory, OrderTransitionService, Prescription, WebhookInboxEvent, type WebhookRejectedEvent } from 'nestjs-fulfilment';
+import { CARYRX_ORDER_TEST_PAYLOAD, CARYRX_PRESCRIPTION_TEST_PAYLOAD } from 'nestjs-fulfilment/testing';
 import { CARYRX_DOC_PRESCRIPTION } from '../fixtures/caryrx-examples.js';
 import { seedOrder } from '../support/seed-orders.js';
 import { SECRET, SECRET_2, inBatches, postWebhook, startCaryRx, webhookUrl, type CaryRxTestContext } from './support.js';

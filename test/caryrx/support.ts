@@ -1,5 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
-import { CaryRxSimulator, type CaryRxOptions, type FulfilmentModuleOptions } from 'nestjs-fulfilment';
+import { type CaryRxOptions, type FulfilmentModuleOptions } from 'nestjs-fulfilment';
+import { CaryRxSimulator } from 'nestjs-fulfilment/testing';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 export const SECRET = 'caryrx-test-secret-0001';

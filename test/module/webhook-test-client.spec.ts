@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { createWebhookTestClient, FulfilmentOrder, FulfilmentEvents } from 'nestjs-fulfilment';
+import { FulfilmentOrder, FulfilmentEvents } from 'nestjs-fulfilment';
+import { createWebhookTestClient } from 'nestjs-fulfilment/testing';
 import { seedOrder } from '../support/seed-orders.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 

@@ -1,11 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import {
-  CaryRxSimulator,
-  FulfilmentService,
-  FulfilmentValidationError,
-  ScriptDropSimulator,
-  WebhookInboxEvent,
-} from 'nestjs-fulfilment';
+import { FulfilmentService, FulfilmentValidationError, WebhookInboxEvent } from 'nestjs-fulfilment';
+import { CaryRxSimulator, ScriptDropSimulator } from 'nestjs-fulfilment/testing';
 import { FAKE, bootApp, captured, fakeDelivery, fakeLocation, fakePatient, findLeaks, secretNeedles, storedCounts, useLogCapture, type ReliabilityApp } from './support.js';
 
 /**

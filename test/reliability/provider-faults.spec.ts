@@ -1,17 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import pLimit from 'p-limit';
 import { IsNull, Not } from 'typeorm';
-import {
-  CaryRxSimulator,
-  FulfilmentOrder,
-  FulfilmentService,
-  OrderOutcomeUnknownError,
-  ProviderRateLimitError,
-  ProviderUnavailableError,
-  ScriptDropSimulator,
-  StatusSyncService,
-  type FaultRule,
-} from 'nestjs-fulfilment';
+import { FulfilmentOrder, FulfilmentService, OrderOutcomeUnknownError, ProviderRateLimitError, ProviderUnavailableError, StatusSyncService } from 'nestjs-fulfilment';
+import { CaryRxSimulator, ScriptDropSimulator, type FaultRule } from 'nestjs-fulfilment/testing';
 import { makeAllDue } from '../sync/support.js';
 import { CARYRX_NORMALISED_STATUS, FAKE, bootApp, captured, fakeDelivery, fakeLocation, fakePatient, findLeaks, useLogCapture, waitFor, type ReliabilityApp } from './support.js';
 

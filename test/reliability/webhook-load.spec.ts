@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import pLimit from 'p-limit';
-import { CaryRxSimulator, FulfilmentOrder, FulfilmentService, OrderStatusHistory, WebhookInboxEvent, type SimCaryRxOrder } from 'nestjs-fulfilment';
+import { FulfilmentOrder, FulfilmentService, OrderStatusHistory, WebhookInboxEvent } from 'nestjs-fulfilment';
+import { CaryRxSimulator, type SimCaryRxOrder } from 'nestjs-fulfilment/testing';
 import { seedOrders } from '../sync/support.js';
 import { CARYRX_NORMALISED_STATUS, FAKE, bootApp, captured, fakeLocation, fakePatient, findLeaks, seededRandom, useLogCapture, type ReliabilityApp } from './support.js';
 

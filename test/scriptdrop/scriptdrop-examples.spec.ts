@@ -153,7 +153,7 @@ describe('ScriptDrop: the document’s examples over real HTTP', () => {
 
 describe('ScriptDrop simulator clock', () => {
   it('moves orders on its own every stepMs until they are terminal', async () => {
-    const { ScriptDropSimulator } = await import('nestjs-fulfilment');
+    const { ScriptDropSimulator } = await import('nestjs-fulfilment/testing');
     const sim = new ScriptDropSimulator({ stepMs: 5 });
     await sim.start();
     try {
@@ -174,7 +174,7 @@ describe('ScriptDrop simulator clock', () => {
 
 describe('ScriptDrop simulator seeding', () => {
   it('seeds an order under a chosen id, readable over HTTP; refuses that id twice and an invalid body', async () => {
-    const { ScriptDropSimulator } = await import('nestjs-fulfilment');
+    const { ScriptDropSimulator } = await import('nestjs-fulfilment/testing');
     const sim = new ScriptDropSimulator({ stepMs: 0 });
     await sim.start();
     try {

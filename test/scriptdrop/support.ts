@@ -1,4 +1,5 @@
-import { ScriptDropFulfilment, ScriptDropService, ScriptDropSimulator, type ScriptDropOptions, type ScriptDropSimulatorOptions } from 'nestjs-fulfilment';
+import { ScriptDropFulfilment, ScriptDropService, type ScriptDropOptions } from 'nestjs-fulfilment';
+import { ScriptDropSimulator, type ScriptDropSimulatorOptions } from 'nestjs-fulfilment/testing';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 export interface ScriptDropTestContext {

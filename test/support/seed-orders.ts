@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { FulfilmentOrder, newFulfilmentOrder } from 'nestjs-fulfilment';
+import { FulfilmentOrder } from 'nestjs-fulfilment';
+import { newFulfilmentOrder } from 'nestjs-fulfilment/testing';
 
 /** What a seeded order must name; every other column may be overridden. */
 export type OrderRowOverrides = Pick<FulfilmentOrder, 'provider' | 'providerOrderId'> & Partial<FulfilmentOrder>;

@@ -1,13 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import {
-  CaryRxFulfilment,
-  CaryRxSimulator,
-  FulfilmentEvents,
-  FulfilmentOrder,
-  OrderStatusHistory,
-  StatusSyncService,
-  type OrderStatusChangedEvent,
-} from 'nestjs-fulfilment';
+import { CaryRxFulfilment, FulfilmentEvents, FulfilmentOrder, OrderStatusHistory, StatusSyncService, type OrderStatusChangedEvent } from 'nestjs-fulfilment';
+import { CaryRxSimulator } from 'nestjs-fulfilment/testing';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { makeAllDue } from './support.js';
 

@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { FulfilmentOrder } from '../../libs/fulfilment/src/orders/entities/fulfilment-order.entity.js';
 import { OrderStatusHistory } from '../../libs/fulfilment/src/orders/entities/order-status-history.entity.js';
 import { OrderTransitionService } from '../../libs/fulfilment/src/orders/order-transitions.service.js';
+import { FulfilmentEventBus } from '../../libs/fulfilment/src/orders/fulfilment-event-bus.js';
 import { validateFulfilmentOptions, type SyncOptions } from '../../libs/fulfilment/src/fulfilment.options.js';
 import { ProviderRateLimitError, ProviderUnavailableError } from '../../libs/fulfilment/src/http/provider-errors.js';
 import { StatusSyncService } from '../../libs/fulfilment/src/sync/status-sync.service.js';
@@ -24,7 +25,7 @@ describe('StatusSyncService (engine, fake providers)', () => {
 
   function makeService(readers: FakeReader[], sync: SyncOptions = {}, scheduler?: SchedulerRegistry): StatusSyncService {
     const options = validateFulfilmentOptions({ sandbox: true, sync: { enabled: false, intervalMs: 1000, ...sync } });
-    const transitions = new OrderTransitionService(dataSource, options, events);
+    const transitions = new OrderTransitionService(dataSource, options, FulfilmentEventBus.over(events));
     const service = new StatusSyncService(dataSource, options, readers, transitions, scheduler);
     services.push(service);
     return service;

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { IsNull, Not } from 'typeorm';
-import { FulfilmentOrder, ScriptDropSimulator, StatusSyncService, type FulfilmentModuleOptions } from 'nestjs-fulfilment';
+import { FulfilmentOrder, StatusSyncService, type FulfilmentModuleOptions } from 'nestjs-fulfilment';
+import { ScriptDropSimulator } from 'nestjs-fulfilment/testing';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
 import { SCRIPTDROP_DOC_WIRE } from '../fixtures/scriptdrop-examples.js';

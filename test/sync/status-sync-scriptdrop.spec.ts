@@ -1,12 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import {
-  FulfilmentOrder,
-  OrderStatusHistory,
-  ScriptDropFulfilment,
-  ScriptDropSimulator,
-  StatusSyncService,
-  type FulfilmentStatus,
-} from 'nestjs-fulfilment';
+import { FulfilmentOrder, OrderStatusHistory, ScriptDropFulfilment, StatusSyncService, type FulfilmentStatus } from 'nestjs-fulfilment';
+import { ScriptDropSimulator } from 'nestjs-fulfilment/testing';
 import { SCRIPTDROP_DOC_INPUT } from '../fixtures/scriptdrop-examples.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { makeAllDue } from './support.js';

@@ -11,6 +11,7 @@ import { FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS } from './fulfilment.constants
 import { validateFulfilmentOptions, type FulfilmentModuleOptions } from './fulfilment.options.js';
 import { FULFILMENT_ENTITIES } from './orders/entities/index.js';
 import { OrderTransitionService } from './orders/order-transitions.service.js';
+import { FulfilmentEventBus } from './orders/fulfilment-event-bus.js';
 import { OrderPlacementService } from './orders/order-placement.service.js';
 import { FulfilmentService } from './orders/fulfilment.service.js';
 import { PROVIDER_PROVIDERS, ProviderEndpoints } from './provider-endpoints.js';
@@ -55,6 +56,7 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
         useFactory: (dataSource: DataSource): DataSource => dataSource,
       },
       ...PROVIDER_PROVIDERS,
+      FulfilmentEventBus,
       OrderTransitionService,
       OrderPlacementService,
       FulfilmentService,

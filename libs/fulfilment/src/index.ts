@@ -1,4 +1,5 @@
-// The public API of nestjs-fulfilment. Nothing else is exported.
+// The public API of nestjs-fulfilment. Nothing else is exported; simulators and test helpers are
+// the `nestjs-fulfilment/testing` entry (sandbox/index.ts), which nothing here imports.
 export { FulfilmentModule } from './fulfilment.module.js';
 export type { FulfilmentModuleExtras } from './fulfilment.module-definition.js';
 export {
@@ -30,7 +31,6 @@ export { FULFILMENT_STATUSES, TERMINAL_STATUSES, isTerminal, type FulfilmentStat
 export {
   FULFILMENT_ENTITIES,
   FulfilmentOrder,
-  newFulfilmentOrder,
   OrderStatusHistory,
   PatientLink,
   PatientLocation,
@@ -46,13 +46,3 @@ export { OrderTransitionService, type OrderObservation, type TransitionResult } 
 export * from './caryrx/index.js';
 export * from './sync/index.js';
 export * from './scriptdrop/index.js';
-export { createWebhookTestClient, type WebhookTestClient, type WebhookTestClientOptions, type WebhookTestResponse } from './sandbox/webhook-test-client.js';
-export type { FaultRule, WebhookFaults, WebhookDelivery, RecordedRequest } from './sandbox/simulator-server.js';
-export type {
-  SimCaryRxOrder,
-  SimCaryRxPatient,
-  SimCaryRxLocation,
-  SimCaryRxPrescription,
-  SimScriptDropOrder,
-  SimScriptDropShipping,
-} from './sandbox/index.js';

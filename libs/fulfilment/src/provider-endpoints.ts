@@ -2,7 +2,7 @@ import { Logger, type OnApplicationShutdown, type Provider } from '@nestjs/commo
 import { CARYRX_HTTP_CLIENT, PROVIDER_ENDPOINTS, RESOLVED_OPTIONS, SCRIPTDROP_HTTP_CLIENT } from './fulfilment.constants.js';
 import type { CaryRxOptions, ResolvedFulfilmentOptions, ScriptDropOptions } from './fulfilment.options.js';
 import { ProviderHttpClient } from './http/provider-http-client.js';
-import { startSandbox, type FulfilmentSandbox } from './sandbox/sandbox-runtime.js';
+import type { FulfilmentSandbox } from './sandbox/sandbox-runtime.js';
 
 /** Where each provider is reached. In sandbox mode both point at in-process simulators. */
 export class ProviderEndpoints implements OnApplicationShutdown {
@@ -20,6 +20,8 @@ export class ProviderEndpoints implements OnApplicationShutdown {
 
 async function resolveEndpoints(options: ResolvedFulfilmentOptions): Promise<ProviderEndpoints> {
   if (!options.sandbox) return new ProviderEndpoints(options.caryrx, options.scriptdrop, undefined);
+  // Loaded only here, so a production host never loads the simulators (about 1,400 lines of servers).
+  const { startSandbox } = await import('./sandbox/sandbox-runtime.js');
   const sandbox = await startSandbox(options.sandbox);
   new Logger('Fulfilment').log(`sandbox mode: CaryRx simulator at ${sandbox.caryrx.url}, ScriptDrop simulator at ${sandbox.scriptdrop.url}`);
   const timeouts = { timeoutMs: 10_000, maxRetries: 2 };

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
 import { Prescription } from '../orders/entities/prescription.entity.js';
 import { FulfilmentEvents, type PrescriptionEvent } from '../orders/fulfilment-events.js';
 import { OrderTransitionService } from '../orders/order-transitions.service.js';
+import { FulfilmentEventBus } from '../orders/fulfilment-event-bus.js';
 import { serialiseOnSqlite } from '../orders/sqlite-serialiser.js';
 import { WebhookInboxService, inboxDedupKey, insertIfNew, type InboxApplyResult, type InboxReceipt } from '../webhooks/webhook-inbox.service.js';
 import {
@@ -33,7 +33,7 @@ export class CaryRxWebhookHandler {
     private readonly inbox: WebhookInboxService,
     private readonly transitions: OrderTransitionService,
     @Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource,
-    @Optional() private readonly events?: EventEmitter2,
+    private readonly events: FulfilmentEventBus,
   ) {}
 
   /** `body` is the validated event; `raw` the body as received (hashed for the dedup key when there is no timestamp). */
@@ -161,11 +161,7 @@ export class CaryRxWebhookHandler {
       status: p.status,
       occurredAt: new Date(),
     };
-    try {
-      this.events?.emit(name, event);
-    } catch (err) {
-      this.logger.error(`a listener of ${name} threw: ${(err as Error).message}`);
-    }
+    this.events.emit(name, event);
   }
 
   /** A re-registration resets confirmedAt, and its test payload is a byte-identical duplicate. */

@@ -27,10 +27,3 @@ export {
   type PlaceCaryRxOrderInput,
 } from './caryrx.dto.js';
 export { CARYRX_SHIPPING_METHODS, CARYRX_ORDER_STATUSES, CARYRX_DEFAULT_SHIPPING_METHOD, type CaryRxShippingMethod } from './caryrx.wire.js';
-export {
-  CaryRxSimulator,
-  CARYRX_ORDER_TEST_PAYLOAD,
-  CARYRX_PRESCRIPTION_TEST_PAYLOAD,
-  CARYRX_SIM_ORDER_FLOW,
-  type CaryRxSimulatorOptions,
-} from '../sandbox/caryrx-simulator.js';

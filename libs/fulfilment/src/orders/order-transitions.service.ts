@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS } from '../fulfilment.constants.js';
@@ -12,6 +11,7 @@ import { decideTransition, type StatusObservation } from './order-status.js';
 import { nextSyncAt } from './sync-schedule.js';
 import { runTransaction } from './sqlite-serialiser.js';
 import { findOneRow, insertRow, updateRow } from './row-sql.js';
+import { FulfilmentEventBus } from './fulfilment-event-bus.js';
 
 /** What a webhook, a sync read or an API answer saw of an order at the provider. */
 export interface OrderObservation extends StatusObservation {
@@ -38,7 +38,7 @@ export class OrderTransitionService {
   constructor(
     @Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedFulfilmentOptions,
-    @Optional() private readonly events?: EventEmitter2,
+    private readonly events: FulfilmentEventBus,
   ) {}
 
   /** Applies an observation in its own transaction and publishes the event after commit. */
@@ -179,12 +179,7 @@ export class OrderTransitionService {
   /** Emits the domain event of a committed transition. A failing listener never reaches the caller. */
   publish(result: Pick<TransitionResult, 'event'> | OrderStatusChangedEvent | undefined): void {
     const event = result && 'orderId' in result ? result : result?.event;
-    if (!event || !this.events) return;
-    try {
-      this.events.emit(FulfilmentEvents.OrderStatusChanged, event);
-    } catch (err) {
-      this.logger.error(`a listener of ${FulfilmentEvents.OrderStatusChanged} threw: ${(err as Error).message}`);
-    }
+    if (event) this.events.emit(FulfilmentEvents.OrderStatusChanged, event);
   }
 
   /** Row lock for read-modify-write on PostgreSQL; SQLite serialises writers by itself. */

@@ -1,5 +1,4 @@
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata.js';
+import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /**
  * Single-row INSERT, UPDATE and SELECT with SQL built once per table and reused.
@@ -60,6 +59,16 @@ function statementFor(manager: EntityManager, metadata: EntityMetadata, options:
 }
 
 type Where = Record<string, unknown>;
+
+/**
+ * `:name` and `:...list` parameters → the driver's placeholders and values. The driver method is
+ * the same on TypeORM 0.3 and 1.x except its signature: 0.3 requires a third "native parameters"
+ * object (and fails with "Cannot convert undefined or null to object" without one), 1.x has none.
+ */
+export function expandParameters(dataSource: DataSource, sql: string, params: Record<string, unknown>): [string, unknown[]] {
+  const escape = dataSource.driver.escapeQueryWithParameters as (sql: string, params: ObjectLiteral, native: ObjectLiteral) => [string, unknown[]];
+  return escape.call(dataSource.driver, sql, params, {});
+}
 
 const cachedSql = new WeakMap<EntityMetadata, Map<string, string>>();
 

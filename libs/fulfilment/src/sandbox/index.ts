@@ -1,4 +1,6 @@
-// Simulators, exported for hosts' tests. Each provider's engineer adds only their own lines.
+// The public API of `nestjs-fulfilment/testing`: simulators of both providers, a client that posts
+// correctly tokened webhooks, and fixtures for hosts' own tests. The main entry never imports this
+// folder; `sandbox: true` loads it lazily (see provider-endpoints.ts).
 export {
   CaryRxSimulator,
   CARYRX_ORDER_TEST_PAYLOAD,
@@ -19,3 +21,8 @@ export {
   type SimScriptDropOrder,
   type SimScriptDropShipping,
 } from './scriptdrop-simulator.js';
+export type { FaultRule, WebhookFaults, WebhookDelivery, RecordedRequest } from './simulator-server.js';
+export { startSandbox, type FulfilmentSandbox } from './sandbox-runtime.js';
+export { createWebhookTestClient, type WebhookTestClient, type WebhookTestClientOptions, type WebhookTestResponse } from './webhook-test-client.js';
+// A complete order row for writing straight into the table in a test (the module's own builder).
+export { newFulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';

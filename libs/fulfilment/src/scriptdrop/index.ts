@@ -51,11 +51,3 @@ export {
   SCRIPTDROP_PACKAGE_CODES_BY_CARRIER,
   SCRIPTDROP_SERVICE_LEVELS,
 } from './scriptdrop.wire.js';
-export {
-  ScriptDropSimulator,
-  SCRIPTDROP_SIM_COURIER_FLOW,
-  SCRIPTDROP_SIM_FAILED_FLOW,
-  SCRIPTDROP_SIM_SHIPPING_FLOW,
-  type ScriptDropSimulatorOptions,
-  type SimScriptDropOrder,
-} from '../sandbox/scriptdrop-simulator.js';

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { ProviderRateLimitError, type ProviderName } from '../http/provider-errors.js';
 import type { OrderObservation } from '../orders/order-transitions.service.js';
 import type { CaryRxService } from '../caryrx/caryrx.service.js';
+import { createConcurrencyLimit, type ConcurrencyLimit } from './concurrency-limit.js';
 
 /**
  * How the status sync reads one provider. The only provider-specific part of the sync: everything
@@ -34,14 +34,14 @@ export const PROVIDER_STATUS_READERS = Symbol('FULFILMENT_PROVIDER_STATUS_READER
 export class ScriptDropStatusReader implements ProviderStatusReader {
   readonly provider = 'scriptdrop' as const;
   private readonly logger = new Logger('Fulfilment:Sync');
-  private readonly limit: LimitFunction;
+  private readonly limit: ConcurrencyLimit;
 
   constructor(
     private readonly scriptdrop: { readStatuses(providerOrderIds: string[]): Promise<Map<string, OrderObservation>> },
     private readonly batchSize: number,
     concurrency: number,
   ) {
-    this.limit = pLimit(concurrency);
+    this.limit = createConcurrencyLimit(concurrency);
   }
 
   async read(ids: string[], context?: StatusReadContext): Promise<Map<string, OrderObservation>> {
@@ -79,13 +79,13 @@ export class ScriptDropStatusReader implements ProviderStatusReader {
 export class CaryRxStatusReader implements ProviderStatusReader {
   readonly provider = 'caryrx' as const;
   private readonly logger = new Logger('Fulfilment:Sync');
-  private readonly limit: LimitFunction;
+  private readonly limit: ConcurrencyLimit;
 
   constructor(
     private readonly caryrx: Pick<CaryRxService, 'getOrder'>,
     concurrency: number,
   ) {
-    this.limit = pLimit(concurrency);
+    this.limit = createConcurrencyLimit(concurrency);
   }
 
   async read(ids: string[], context?: StatusReadContext): Promise<Map<string, OrderObservation>> {

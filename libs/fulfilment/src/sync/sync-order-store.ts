@@ -2,7 +2,7 @@ import type { DataSource, EntityManager, EntityMetadata } from 'typeorm';
 import type { ProviderName } from '../http/provider-errors.js';
 import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
 import { TERMINAL_STATUSES } from '../orders/order-status.js';
-import { tableName } from '../orders/row-sql.js';
+import { expandParameters, tableName } from '../orders/row-sql.js';
 
 /** What the sync needs of a claimed order (not the whole row: fewer values to send and parse). */
 export type ClaimedOrder = Pick<
@@ -159,7 +159,7 @@ export class SyncOrderStore {
   }
 
   private async run(manager: EntityManager, sql: string, params: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-    const [query, values] = this.dataSource.driver.escapeQueryWithParameters(sql, params);
+    const [query, values] = expandParameters(this.dataSource, sql, params);
     const runner = manager.queryRunner ?? this.dataSource.createQueryRunner();
     try {
       const result = await runner.query(query, values, true);
