@@ -14,7 +14,7 @@ import { OrderTransitionService } from './orders/order-transitions.service.js';
 import { FulfilmentEventBus } from './orders/fulfilment-event-bus.js';
 import { OrderPlacementService } from './orders/order-placement.service.js';
 import { FulfilmentService } from './orders/fulfilment.service.js';
-import { PROVIDER_PROVIDERS, ProviderEndpoints } from './provider-endpoints.js';
+import { PROVIDER_HTTP_MODULES, PROVIDER_PROVIDERS, ProviderEndpoints } from './provider-endpoints.js';
 import { bindWebhookControllers } from './webhooks/webhook-routes.js';
 import { CARYRX_MODULE_PARTS } from './caryrx/caryrx.providers.js';
 import { SCRIPTDROP_MODULE_PARTS } from './scriptdrop/scriptdrop.providers.js';
@@ -65,7 +65,7 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
     return {
       ...base,
       global: extras.isGlobal ?? false,
-      imports: [...(base.imports ?? []), TypeOrmModule.forFeature(FULFILMENT_ENTITIES, extras.dataSource)],
+      imports: [...(base.imports ?? []), ...PROVIDER_HTTP_MODULES, TypeOrmModule.forFeature(FULFILMENT_ENTITIES, extras.dataSource)],
       controllers: [...(base.controllers ?? []), ...webhooks.controllers],
       providers: [...(base.providers ?? []), ...core, ...PARTS.flatMap((p) => p.providers)],
       exports: [...(base.exports ?? []), FulfilmentService, ProviderEndpoints, OrderTransitionService, ...PARTS.flatMap((p) => p.exports)],

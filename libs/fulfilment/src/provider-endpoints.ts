@@ -1,4 +1,6 @@
-import { Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { HttpModule, HttpService } from '@nestjs/axios';
+import { Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import type { AxiosInstance } from 'axios';
 import { CARYRX_HTTP_CLIENT, PROVIDER_ENDPOINTS, RESOLVED_OPTIONS, SCRIPTDROP_HTTP_CLIENT } from './fulfilment.constants.js';
 import type { CaryRxOptions, ResolvedFulfilmentOptions, ScriptDropOptions } from './fulfilment.options.js';
 import { ProviderHttpClient } from './http/provider-http-client.js';
@@ -32,17 +34,43 @@ async function resolveEndpoints(options: ResolvedFulfilmentOptions): Promise<Pro
   );
 }
 
-/** One HTTP client (its own axios instance) per provider; null when that provider is not configured. */
+const CARYRX_AXIOS = Symbol('FULFILMENT_CARYRX_AXIOS');
+const SCRIPTDROP_AXIOS = Symbol('FULFILMENT_SCRIPTDROP_AXIOS');
+const axiosOf = (http: HttpService): AxiosInstance => http.axiosRef;
+
+/**
+ * One `HttpModule` registration per provider: two clients on one HttpService would share one axios
+ * instance, and each client sets its own base URL and agents on it. The registrations differ in
+ * their User-Agent so Nest never merges them into one module (it can key modules by their options).
+ */
+@Module({
+  imports: [HttpModule.register({ headers: { 'User-Agent': 'nestjs-fulfilment (caryrx)' } })],
+  providers: [{ provide: CARYRX_AXIOS, inject: [HttpService], useFactory: axiosOf }],
+  exports: [CARYRX_AXIOS],
+})
+class CaryRxHttpModule {}
+
+@Module({
+  imports: [HttpModule.register({ headers: { 'User-Agent': 'nestjs-fulfilment (scriptdrop)' } })],
+  providers: [{ provide: SCRIPTDROP_AXIOS, inject: [HttpService], useFactory: axiosOf }],
+  exports: [SCRIPTDROP_AXIOS],
+})
+class ScriptDropHttpModule {}
+
+export const PROVIDER_HTTP_MODULES = [CaryRxHttpModule, ScriptDropHttpModule];
+
+/** One HTTP client (its provider's axios instance) per provider; null when that provider is not configured. */
 export const PROVIDER_PROVIDERS: Provider[] = [
   { provide: PROVIDER_ENDPOINTS, inject: [RESOLVED_OPTIONS], useFactory: resolveEndpoints },
   { provide: ProviderEndpoints, useExisting: PROVIDER_ENDPOINTS },
   {
     provide: CARYRX_HTTP_CLIENT,
-    inject: [PROVIDER_ENDPOINTS],
-    useFactory: ({ caryrx }: ProviderEndpoints) =>
+    inject: [PROVIDER_ENDPOINTS, CARYRX_AXIOS],
+    useFactory: ({ caryrx }: ProviderEndpoints, axios: AxiosInstance) =>
       caryrx
         ? new ProviderHttpClient({
             provider: 'caryrx',
+            axios,
             baseUrl: caryrx.baseUrl,
             authHeaders: { apikey: caryrx.apiKey },
             timeoutMs: caryrx.timeoutMs,
@@ -52,11 +80,12 @@ export const PROVIDER_PROVIDERS: Provider[] = [
   },
   {
     provide: SCRIPTDROP_HTTP_CLIENT,
-    inject: [PROVIDER_ENDPOINTS],
-    useFactory: ({ scriptdrop }: ProviderEndpoints) =>
+    inject: [PROVIDER_ENDPOINTS, SCRIPTDROP_AXIOS],
+    useFactory: ({ scriptdrop }: ProviderEndpoints, axios: AxiosInstance) =>
       scriptdrop
         ? new ProviderHttpClient({
             provider: 'scriptdrop',
+            axios,
             baseUrl: scriptdrop.baseUrl,
             authHeaders: {
               authorization: `Basic ${Buffer.from(`${scriptdrop.apiKey}:${scriptdrop.apiSecret}`).toString('base64')}`,

@@ -52,6 +52,12 @@ export interface ProviderHttpClientConfig {
   now?: () => number;
   userAgent?: string;
   backoff?: BackoffOptions;
+  /**
+   * The axios instance to send through: the module passes the one of its provider's own
+   * `HttpModule` registration. This client sets its defaults (base URL, agents, no redirects, raw
+   * text), so give each client an instance of its own. Default: a new instance.
+   */
+  axios?: AxiosInstance;
 }
 
 export interface ProviderRequest {
@@ -190,7 +196,8 @@ export class ProviderHttpClient {
     const agentOptions = { keepAlive: true, maxSockets: 16, timeout: FREE_SOCKET_TIMEOUT_MS };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent(agentOptions);
-    this.http = axios.create({
+    this.http = config.axios ?? axios.create();
+    Object.assign(this.http.defaults, {
       baseURL: config.baseUrl,
       timeout: this.timeoutMs,
       // Every status comes back as a response: we classify it ourselves, and axios errors (which
