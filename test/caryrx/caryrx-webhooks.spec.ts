@@ -1,28 +1,76 @@
 import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
-import { ValidationPipe } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { connect } from 'node:net';
+import { ValidationPipe, type NestInterceptor } from '@nestjs/common';
+import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { FulfilmentEvents, FulfilmentOrder, OrderStatusHistory, OrderTransitionService, Prescription, WebhookInboxEvent, type WebhookRejectedEvent } from 'nestjs-fulfilment';
 import { CARYRX_ORDER_TEST_PAYLOAD, CARYRX_PRESCRIPTION_TEST_PAYLOAD } from 'nestjs-fulfilment/testing';
 import { CARYRX_DOC_PRESCRIPTION } from '../fixtures/caryrx-examples.js';
 import { seedOrder } from '../support/seed-orders.js';
+import { postRaw, type RawAnswer, type RawRequest } from '../support/raw-http.js';
+import { TEST_ADAPTERS, type TestAdapter, type TestAppExtras } from '../support/test-app.js';
 import { SECRET, SECRET_2, inBatches, postWebhook, startCaryRx, webhookUrl, type CaryRxTestContext } from './support.js';
 
 const MAX_BODY = 4096;
 
-describe('CaryRx webhooks', () => {
+const big = (bytes: number) => JSON.stringify({ id: 'big1', order_status: 'pending', padding: 'x'.repeat(bytes) });
+const TWO_MB = big(2_000_000);
+
+/** Requests every adapter must refuse alike: what is answered, and the rejection it is announced as. */
+const BAD_REQUESTS: Array<RawRequest & { name: string; token?: string | null; status: number; reason: string; fields?: string[] }> = [
+  { name: 'a wrong token with a 2 MB JSON body', token: 'wrong-token-wrong-token', body: TWO_MB, status: 401, reason: 'unauthorized' },
+  { name: 'a wrong token with a 2 MB body sent chunked', token: 'wrong-token-wrong-token', body: TWO_MB, chunked: true, status: 401, reason: 'unauthorized' },
+  { name: 'a wrong token with a non-JSON body', token: 'wrong-token-wrong-token', headers: { 'content-type': 'text/plain' }, body: 'not json at all', status: 401, reason: 'unauthorized' },
+  { name: 'no token with malformed JSON', token: null, body: '{"id": "abc", "order_status": ', status: 401, reason: 'unauthorized' },
+  { name: 'a JSON body sent as text/plain', headers: { 'content-type': 'text/plain' }, body: '{"id":"t1","order_status":"pending"}', status: 415, reason: 'unsupported_media_type' },
+  { name: 'a form body', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=f1&order_status=pending', status: 415, reason: 'unsupported_media_type' },
+  { name: 'a body without a content type', headers: {}, body: '{"id":"n1","order_status":"pending"}', status: 415, reason: 'unsupported_media_type' },
+  { name: 'JSON in another charset', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{"id":"c1","order_status":"pending"}', status: 415, reason: 'unsupported_media_type' },
+  { name: 'a gzip-encoded body', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: Buffer.from([0x1f, 0x8b, 8, 0]), status: 415, reason: 'unsupported_media_type' },
+  { name: 'a body over maxBodyBytes by its content-length', body: big(MAX_BODY), status: 413, reason: 'too_large' },
+  { name: 'a body over maxBodyBytes sent chunked', body: big(MAX_BODY), chunked: true, status: 413, reason: 'too_large' },
+  { name: 'a 2 MB body with the right token', body: TWO_MB, status: 413, reason: 'too_large' },
+  { name: 'malformed JSON', body: '{"id": "abc", "order_status": ', status: 400, reason: 'invalid_body', fields: ['(body)'] },
+  { name: 'malformed JSON sent chunked', body: '{"id": "abc",', chunked: true, status: 400, reason: 'invalid_body', fields: ['(body)'] },
+  { name: 'an empty JSON body', body: '', status: 400, reason: 'invalid_body', fields: ['(body)'] },
+  { name: 'a JSON array', body: '[{"id":"a1","order_status":"pending"}]', status: 400, reason: 'invalid_body', fields: ['(body)'] },
+  { name: 'a field of the wrong type', headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"id":42,"order_status":"pending"}', status: 400, reason: 'invalid_body', fields: ['id'] },
+  { name: 'nesting 40 levels deep', body: `{"id":"d1","order_status":"pending","x":${'['.repeat(40)}${']'.repeat(40)}}`, status: 400, reason: 'invalid_body' },
+];
+
+/** Each adapter's answers to BAD_REQUESTS, compared once both ran. */
+const answers: Record<TestAdapter, Map<string, RawAnswer>> = { express: new Map(), fastify: new Map() };
+
+describe.each(TEST_ADAPTERS)('CaryRx webhooks on %s', (adapter) => {
   let ctx: CaryRxTestContext;
   const em = () => ctx.t.dataSource.manager;
   const inboxCount = () => em().count(WebhookInboxEvent);
+  const rejections = () => ctx.t.events.filter((e) => e.name === FulfilmentEvents.WebhookRejected).map((e) => e.payload as WebhookRejectedEvent);
+  /** The content type host code (a global interceptor) saw on each webhook it got to see. */
+  const seenByHost: unknown[] = [];
+  const witness: NestInterceptor = {
+    intercept: (context, next) => {
+      seenByHost.push(context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers['content-type']);
+      return next.handle();
+    },
+  };
 
   beforeAll(async () => {
     // A host with a strict global pipe: vendor fields must still be tolerated on our routes.
-    ctx = await startCaryRx(
-      { webhooks: { maxBodyBytes: MAX_BODY } },
-      { providers: [{ provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }) }] },
-    );
+    const extra: TestAppExtras = {
+      adapter,
+      providers: [
+        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }) },
+        { provide: APP_INTERCEPTOR, useValue: witness },
+      ],
+    };
+    ctx = await startCaryRx({ webhooks: { maxBodyBytes: MAX_BODY } }, extra);
   });
   afterAll(async () => {
     await ctx?.close();
+  });
+
+  it(`runs on ${adapter}`, () => {
+    expect(ctx.t.app.getHttpAdapter().getType()).toBe(adapter);
   });
 
   const seedCaryRxOrder = (providerOrderId: string, providerStatus = 'pending'): Promise<FulfilmentOrder> =>
@@ -122,23 +170,48 @@ describe('CaryRx webhooks', () => {
 
   it('answers 413 above webhooks.maxBodyBytes, by content-length and by actual size', async () => {
     const before = await inboxCount();
-    const big = { id: 'big1', order_status: 'pending', padding: 'x'.repeat(MAX_BODY) };
-    expect((await postWebhook(webhookUrl(ctx.t, 'orders'), big)).status).toBe(413);
-    // Chunked: no content-length, the parsed size is checked.
-    const chunked = await fetch(webhookUrl(ctx.t, 'orders'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: new ReadableStream({
-        start(c) {
-          c.enqueue(new TextEncoder().encode(JSON.stringify(big)));
-          c.close();
-        },
-      }),
-      duplex: 'half',
-    } as RequestInit);
-    expect(chunked.status).toBe(413);
+    expect((await postRaw(webhookUrl(ctx.t, 'orders'), { body: big(MAX_BODY) })).status).toBe(413);
+    // Chunked: no content-length, the bytes received are counted.
+    expect((await postRaw(webhookUrl(ctx.t, 'orders'), { body: big(MAX_BODY), chunked: true })).status).toBe(413);
     expect(await inboxCount()).toBe(before);
-    expect(ctx.t.events.filter((e) => e.name === FulfilmentEvents.WebhookRejected).at(-1)?.payload).toMatchObject({ reason: 'too_large' });
+    expect(rejections().at(-1)).toMatchObject({ reason: 'too_large' });
+  });
+
+  it('accepts application/*+json and an explicit UTF-8 charset, as application/json; host code sees the headers as sent', async () => {
+    const types = ['application/json; charset=UTF-8', 'application/vnd.caryrx.event+json', 'Application/JSON'];
+    for (const type of types) {
+      const res = await postRaw(webhookUrl(ctx.t, 'orders'), { headers: { 'content-type': type }, body: JSON.stringify({ id: 'type1', order_status: 'pending' }) });
+      expect(res).toMatchObject({ status: 200, body: { received: true } });
+    }
+    expect(seenByHost.slice(-types.length)).toEqual(types);
+  });
+
+  it.each(BAD_REQUESTS)('answers $name with $status as JSON, stores nothing, announces $reason', async (c) => {
+    const before = await inboxCount();
+    const announced = rejections().length;
+    const res = await postRaw(webhookUrl(ctx.t, 'orders', c.token === undefined ? SECRET : c.token), c);
+    expect(res.status).toBe(c.status);
+    expect(res.contentType).toMatch(/^application\/json/);
+    expect(res.body).toMatchObject({ statusCode: c.status, message: expect.any(String) });
+    if (c.fields) expect(res.body.fields.map((f: { path: string }) => f.path)).toEqual(c.fields);
+    expect(JSON.stringify(res.body)).not.toContain(SECRET);
+    expect(await inboxCount()).toBe(before);
+    expect(rejections().slice(announced)).toEqual([expect.objectContaining({ provider: 'caryrx', topic: 'caryrx.order', reason: c.reason })]);
+    answers[adapter].set(c.name, res);
+  });
+
+  it('announces a client that goes away halfway through its body as invalid_body, stores nothing, and keeps serving', async () => {
+    const before = await inboxCount();
+    const announced = rejections().length;
+    const { port, pathname, search } = new URL(webhookUrl(ctx.t, 'orders'));
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`POST ${pathname}${search} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":"gone1",`);
+    socket.destroy();
+    for (let i = 0; i < 200 && rejections().length === announced; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(rejections().slice(announced)).toEqual([expect.objectContaining({ reason: 'invalid_body', fields: ['(body)'] })]);
+    expect(await inboxCount()).toBe(before);
+    expect((await postWebhook(webhookUrl(ctx.t, 'orders'), { id: 'after1', order_status: 'pending' })).status).toBe(200);
   });
 
   it('applies 1,000 copies of one event once (one history row)', async () => {
@@ -180,6 +253,13 @@ describe('CaryRx webhooks', () => {
     expect(await em().count(FulfilmentOrder)).toBe(orders);
   });
 
+  it('answers a plain 500 (the provider delivers again) when the event cannot be stored at all', async () => {
+    const refused = jest.spyOn(ctx.t.dataSource, 'transaction').mockRejectedValue(new Error('database refused'));
+    const res = await postRaw(webhookUrl(ctx.t, 'orders'), { body: JSON.stringify({ id: 'store0001', order_status: 'pending' }) });
+    refused.mockRestore();
+    expect(res).toEqual({ status: 500, contentType: expect.stringMatching(/^application\/json/), body: { statusCode: 500, message: 'webhook could not be stored' } });
+  });
+
   it('stores the event as failed and still answers 2xx when applying throws', async () => {
     await seedCaryRxOrder('fail000001');
     const spy = jest.spyOn(ctx.t.app.get(OrderTransitionService), 'applyByProviderId').mockRejectedValueOnce(new Error('boom'));
@@ -189,5 +269,13 @@ describe('CaryRx webhooks', () => {
     const row = await em().findOneByOrFail(WebhookInboxEvent, { entityId: 'fail000001' });
     expect(row.outcome).toBe('failed');
     expect(row.error).toContain('boom');
+  });
+});
+
+describe('CaryRx webhooks on express and Fastify', () => {
+  it('answer every bad request with the same status, content type and body', () => {
+    // Filled by the suites above; a run of this file alone with a -t filter leaves them empty.
+    expect([...answers.express.keys()]).toEqual(BAD_REQUESTS.map((c) => c.name));
+    expect(Object.fromEntries(answers.fastify)).toEqual(Object.fromEntries(answers.express));
   });
 });

@@ -7,7 +7,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { FulfilmentModule, FULFILMENT_ENTITIES, StatusSyncService } from '../../libs/fulfilment/dist/index.js';
+import { FulfilmentModule, FULFILMENT_ENTITIES, StatusSyncService } from '../../libs/fulfilment/dist/esm/index.js';
 
 const config = JSON.parse(process.env.REPLICA_CONFIG ?? '{}');
 

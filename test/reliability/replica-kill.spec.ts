@@ -20,7 +20,7 @@ import { FAKE, bootApp, captureOutput, captured, findLeaks, useLogCapture, waitF
 const ORDERS = 300;
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, 'replica-child.mjs');
-const BUILT = join(here, '../../libs/fulfilment/dist/index.js');
+const BUILT = join(here, '../../libs/fulfilment/dist/esm/index.js');
 
 // Outside the describe: its afterAll runs after the describe's own (apps closed), so shutdown lines are scanned too.
 useLogCapture();

@@ -60,7 +60,7 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
       OrderTransitionService,
       OrderPlacementService,
       FulfilmentService,
-      webhooks.provider,
+      ...webhooks.providers,
     ];
     return {
       ...base,

@@ -1,15 +1,16 @@
 import { HttpCode, Post, Req, UseFilters, UseGuards, UsePipes, applyDecorators } from '@nestjs/common';
-import { WebhookController } from '../webhooks/webhook-routes.js';
+import { WebhookController, WebhookSource } from '../webhooks/webhook-routes.js';
 import { WebhookBody, WebhookValidationPipe } from '../webhooks/webhook-body.js';
 import { WebhookExceptionFilter } from '../webhooks/webhook-exception.filter.js';
-import { WebhookSource, WebhookTokenGuard } from '../webhooks/webhook-token.guard.js';
+import { WebhookTokenGuard } from '../webhooks/webhook-token.guard.js';
 import { CaryRxWebhookHandler, CARYRX_ORDER_TOPIC, CARYRX_PRESCRIPTION_TOPIC } from './caryrx-webhooks.service.js';
 import { CaryRxOrderEventBody, CaryRxPrescriptionEventBody } from './caryrx.wire.js';
 
 /**
- * Token (401) → size (413) → JSON object (400) in the guard; field validation (400) in the
- * controller-level pipe, which drops unknown vendor fields instead of refusing them; rejections
- * answered and announced by the filter.
+ * Token (401) → content type (415) → size (413) → JSON object (400) in the intake, ahead of the
+ * body parsers (see WebhookFrontDoor; the guard makes sure they held); field validation (400) in
+ * the controller-level pipe, which drops unknown vendor fields instead of refusing them; rejections
+ * answered and announced by WebhookResponder.
  */
 const CaryRxWebhook = (subPath: string, topic: string) =>
   applyDecorators(

@@ -37,7 +37,7 @@ export interface PrescriptionEvent {
 export interface WebhookRejectedEvent {
   provider: ProviderName;
   topic: string;
-  /** `unauthorized`, `invalid_body` or `too_large`. */
+  /** `unauthorized`, `unsupported_media_type`, `invalid_body` or `too_large`. */
   reason: string;
   /** Field paths that failed validation (no values). */
   fields?: string[];

@@ -1,0 +1,52 @@
+import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
+import { FulfilmentEventBus } from '../orders/fulfilment-event-bus.js';
+import { FulfilmentEvents, type WebhookRejectedEvent } from '../orders/fulfilment-events.js';
+import type { WebhookSourceInfo } from './webhook-routes.js';
+
+const REASONS: Record<number, string> = { 400: 'invalid_body', 401: 'unauthorized', 413: 'too_large', 415: 'unsupported_media_type' };
+
+/**
+ * Answers webhook requests that are not accepted, wherever they are stopped (the front door ahead
+ * of the body parsers, or the exception filter): a rejection (HttpException) as its JSON body, logged
+ * without values and announced as `fulfilment.webhook.rejected`; anything else as a plain 500 (the
+ * provider delivers again). Written through the app's HTTP adapter, so express and Fastify send the
+ * same status and body.
+ */
+@Injectable()
+export class WebhookResponder {
+  private readonly logger = new Logger('Fulfilment:Webhooks');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly events: FulfilmentEventBus,
+  ) {}
+
+  /** `response` is the adapter's own response object (express Response, Fastify reply). */
+  answer(response: unknown, request: IncomingMessage, source: WebhookSourceInfo | undefined, error: unknown): void {
+    if (!(error instanceof HttpException)) {
+      this.logger.error(`${source?.topic ?? 'webhook'}: could not be stored: ${(error as Error)?.message ?? 'unknown error'}`);
+      return this.send(response, request, 500, { statusCode: 500, message: 'webhook could not be stored' });
+    }
+    const status = error.getStatus();
+    const body = error.getResponse();
+    const reason = REASONS[status];
+    if (reason && source) {
+      const fields = typeof body === 'object' && 'fields' in body ? (body.fields as Array<{ path: string }>).map((f) => f.path) : undefined;
+      const event: WebhookRejectedEvent = { provider: source.provider, topic: source.topic, reason, fields, occurredAt: new Date() };
+      this.events.emit(FulfilmentEvents.WebhookRejected, event);
+      this.logger.warn(`${source.topic}: rejected (${reason}${fields ? `: ${fields.join(', ')}` : ''})`);
+    }
+    this.send(response, request, status, typeof body === 'string' ? { statusCode: status, message: body } : body);
+  }
+
+  private send(response: unknown, request: IncomingMessage, status: number, body: object): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter.isHeadersSent(response)) return;
+    // The rest of a body not received yet is not read: the connection closes after the answer
+    // (as Fastify does after its own body errors), so a client cannot keep streaming into it.
+    if (!request.complete) adapter.setHeader(response, 'connection', 'close');
+    adapter.reply(response, body, status);
+  }
+}
