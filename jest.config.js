@@ -21,5 +21,8 @@ export default {
   testMatch: reliability
     ? ['<rootDir>/test/reliability/**/*.spec.ts']
     : ['<rootDir>/test/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
-  testPathIgnorePatterns: reliability ? ['/node_modules/'] : ['/node_modules/', '<rootDir>/test/reliability/'],
+  // test/hosts/: fixture hosts with their own Jest setups, run by `npm run test:hosts`.
+  testPathIgnorePatterns: reliability
+    ? ['/node_modules/', '<rootDir>/test/hosts/']
+    : ['/node_modules/', '<rootDir>/test/reliability/', '<rootDir>/test/hosts/'],
 };

@@ -173,6 +173,17 @@ describe('ScriptDrop simulator clock', () => {
 });
 
 describe('ScriptDrop simulator seeding', () => {
+  it('a new simulator hands out no id an earlier one did (a sandbox restarted on the same database)', async () => {
+    const { ScriptDropSimulator } = await import('nestjs-fulfilment/testing');
+    const first = new ScriptDropSimulator({ stepMs: 0 });
+    const firstIds = [0, 1, 2].map(() => first.seedOrder({ ...SCRIPTDROP_DOC_WIRE.sameday }).id);
+    const second = new ScriptDropSimulator({ stepMs: 0 });
+    const secondId = second.seedOrder({ ...SCRIPTDROP_DOC_WIRE.sameday }).id;
+    expect(firstIds).not.toContain(secondId);
+    expect(Number(secondId)).toBeGreaterThan(Number(firstIds[2]));
+    expect(secondId).toMatch(/^\d+$/);
+  });
+
   it('seeds an order under a chosen id, readable over HTTP; refuses that id twice and an invalid body', async () => {
     const { ScriptDropSimulator } = await import('nestjs-fulfilment/testing');
     const sim = new ScriptDropSimulator({ stepMs: 0 });

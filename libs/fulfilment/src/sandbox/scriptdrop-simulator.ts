@@ -117,6 +117,20 @@ function checkCreate(body: unknown): string | undefined {
   return undefined;
 }
 
+/** The last order id handed out in this process, by any ScriptDrop simulator. */
+let lastOrderId = 0;
+
+/**
+ * Order ids are numeric like ScriptDrop's, increasing, and start from the clock (ms × 1000) rather
+ * than a constant: a sandbox restarted on the same database (the sample host's SQLite file, a host's
+ * dev database) must not hand out an id an earlier run stored, or the unique
+ * (provider, provider_order_id) index refuses the new delivery.
+ */
+function nextOrderId(): number {
+  lastOrderId = Math.max(lastOrderId + 1, Date.now() * 1000);
+  return lastOrderId;
+}
+
 export class ScriptDropSimulator extends SimulatorServer {
   readonly apiKey: string;
   readonly apiSecret: string;
@@ -128,7 +142,6 @@ export class ScriptDropSimulator extends SimulatorServer {
   private readonly open = new Set<string>();
   private readonly reads = new Map<string, number>();
   private readonly recordCreates: boolean;
-  private nextId = 1000;
   private lastStamp = 0;
 
   constructor(options: ScriptDropSimulatorOptions = {}) {
@@ -341,9 +354,10 @@ export class ScriptDropSimulator extends SimulatorServer {
 
   private insert(body: Record<string, any>, chosenId?: string): SimScriptDropOrder {
     const now = this.stamp();
-    const id = chosenId ?? String(this.nextId++);
+    const serial = nextOrderId();
+    const id = chosenId ?? String(serial);
     const shipping = body.service_level === 'shipping' ? (body.shipping as Record<string, any>) : undefined;
-    const trackingNumber = shipping ? `92055902586670${String(this.nextId).padStart(8, '0')}` : '';
+    const trackingNumber = shipping ? `92055902586670${String(serial % 100_000_000).padStart(8, '0')}` : '';
     const order: SimScriptDropOrder = {
       id,
       serviceLevel: String(body.service_level ?? 'sameday'),
