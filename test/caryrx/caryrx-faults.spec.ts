@@ -94,6 +94,9 @@ describe('CaryRx: faults and input validation', () => {
       ['at least one prescription', () => flow.placeOrder({ ...order(), prescriptionIds: [] }), ['prescriptionIds']],
       ['notes length', () => flow.placeOrder({ ...order(), patientDeliveryNote: 'x'.repeat(501) }), ['patientDeliveryNote']],
       ['unknown field', () => api.createPatient({ ...PATIENT, ssn: '123' } as never), ['ssn']],
+      ['an unknown key that is not a plain name', () => api.createPatient({ ...PATIENT, '(?': '123' } as never), ['(?']],
+      ['a bad reference does not hide a bad patient', () => flow.ensurePatient('', { ...PATIENT, dob: 'soon' }), ['hostReference', 'dob']],
+      ['a bad id does not hide a bad location', () => api.createPatientLocation('', { ...LOCATION, zip: '2751' }), ['patientId', 'zip']],
       [
         'every bad field at once',
         () => flow.ensurePatient('faults-patient-2', { firstName: '', lastName: 'x', dob: 'soon', email: 'no', phoneNumber: '12' }),
@@ -110,6 +113,19 @@ describe('CaryRx: faults and input validation', () => {
       expect((error as Error).message).not.toMatch(/teleport|NYC|test-patient@|100-001-0101/);
       expect(ctx.sim.requests.length).toBe(before);
     });
+  });
+
+  it('names each bad field once with the first rule it broke, never every rule', async () => {
+    const error = (await api.createPatient({ lastName: 5, dob: '2001-02-30', email: 'x'.repeat(300) } as never).catch((e: unknown) => e)) as FulfilmentValidationError;
+    expect(error.fields).toEqual([
+      { path: 'firstName', message: 'is required' },
+      { path: 'lastName', message: 'must be a string' },
+      { path: 'dob', message: 'must be a real date as YYYY-MM-DD, not in the future' },
+      { path: 'email', message: 'must be an email address' },
+    ]);
+    expect(error.message).toBe(
+      'CaryRx create patient: invalid input: firstName is required; lastName must be a string; dob must be a real date as YYYY-MM-DD, not in the future; email must be an email address',
+    );
   });
 
   describe('simulator webhook faults', () => {

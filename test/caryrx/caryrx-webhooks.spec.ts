@@ -163,6 +163,52 @@ describe.each(TEST_ADAPTERS)('CaryRx webhooks on %s', (adapter) => {
     expect(last).toMatchObject({ reason: 'invalid_body', fields: ['id'] });
   });
 
+  it('names each bad field once, by its path from the body’s root, with the first rule it broke', async () => {
+    const before = await inboxCount();
+    const order = await postWebhook(webhookUrl(ctx.t, 'orders'), {
+      id: 42,
+      prescriptions: [{ id: 'rx1', is_refill: false }, { id: '', is_refill: 'no' }],
+      patient: { id: 'p1', created_at: 'yesterday' },
+    });
+    expect(order.status).toBe(400);
+    expect(order.body).toEqual({ statusCode: 400, message: expect.stringContaining('prescriptions[1].id must not be empty'), fields: expect.any(Array) });
+    const expected = [
+      { path: 'id', message: 'must be a string' },
+      { path: 'order_status', message: 'is required' },
+      { path: 'prescriptions[1].id', message: 'must not be empty' },
+      { path: 'prescriptions[1].is_refill', message: 'must be a boolean' },
+      { path: 'patient.created_at', message: 'must be an ISO 8601 timestamp' },
+    ];
+    // Each once (no other entry), whatever the order.
+    expect(order.body.fields).toHaveLength(expected.length);
+    expect(order.body.fields).toEqual(expect.arrayContaining(expected));
+    const rx = await postWebhook(webhookUrl(ctx.t, 'prescriptions'), { id: 'rx2', status: 'pending', prescriber: { prescriber_name: 7 } });
+    expect(rx.body.fields).toEqual([{ path: 'prescriber.prescriber_name', message: 'must be a string' }]);
+    expect(await inboxCount()).toBe(before);
+  });
+
+  it('enforces the type the document shows for every field it prints, kept or not', async () => {
+    const before = await inboxCount();
+    // CARYRX_DOC_PRESCRIPTION is the document's get-prescription example; its test payload and the
+    // order payload print these fields with these types.
+    const wrong: Array<['orders' | 'prescriptions', Record<string, unknown>, string, string]> = [
+      ['prescriptions', { ...CARYRX_DOC_PRESCRIPTION, qty_written: '10' }, 'qty_written', 'must be a number'],
+      ['prescriptions', { ...CARYRX_DOC_PRESCRIPTION, medication_name: 10 }, 'medication_name', 'must be a string'],
+      ['prescriptions', { ...CARYRX_DOC_PRESCRIPTION, auto_refill: 'false' }, 'auto_refill', 'must be a boolean'],
+      ['prescriptions', { ...CARYRX_DOC_PRESCRIPTION, rx_number: true }, 'rx_number', 'must be a number or a string'],
+      ['orders', { id: 'ty1', order_status: 'pending', address_to_zip: 27511 }, 'address_to_zip', 'must be a string'],
+      ['orders', { id: 'ty2', order_status: 'pending', central_fill: 'no' }, 'central_fill', 'must be a boolean'],
+      ['orders', { id: 'ty3', order_status: 'pending', sameday_location_x: 40.7 }, 'sameday_location_x', 'must be a string'],
+    ];
+    for (const [topic, body, path, message] of wrong) {
+      const res = await postWebhook(webhookUrl(ctx.t, topic), body);
+      expect({ path, status: res.status, fields: res.body.fields }).toEqual({ path, status: 400, fields: [{ path, message }] });
+    }
+    expect(await inboxCount()).toBe(before);
+    // The document's own examples pass, fields printed only as null included.
+    expect((await postWebhook(webhookUrl(ctx.t, 'prescriptions'), CARYRX_DOC_PRESCRIPTION)).status).toBe(200);
+  });
+
   it('tolerates unknown vendor fields despite the host’s strict global pipe', async () => {
     const res = await postWebhook(webhookUrl(ctx.t, 'orders'), { id: 'vendor1', order_status: 'pending', brand_new_field: { x: 1 }, flags: null });
     expect(res).toMatchObject({ status: 200, body: { outcome: 'unmatched' } });

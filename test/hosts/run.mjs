@@ -16,9 +16,12 @@
 //   4. the host's own `npm test` (its default Jest setup), which imports nestjs-fulfilment/testing.
 //   5. boots `node dist/main.js` on a free loopback port in sandbox mode and checks over HTTP: a
 //      CaryRx order placed through the host's controller reaches `delivered` through webhooks, a
-//      ScriptDrop delivery through the status sync (read from the order's history), and the webhook
-//      route's answers to bad and good input; then stops it and reads its log: no 5xx, no stack
-//      frame, no webhook secret, no patient value.
+//      ScriptDrop delivery through the status sync (read from the order's history), the webhook
+//      route's answers to bad and good input, and the module's typed errors as the host's exported
+//      FulfilmentExceptionFilter answers them (status and exact body: an unknown order id 404, an
+//      invalid date of birth 400 naming the field, cancelling the delivered delivery 409 and the
+//      CaryRx order 422); then stops it and reads its log: no 5xx, no stack frame, no webhook
+//      secret, no patient value.
 //
 // What a fixture host provides (the contract this runner drives):
 //   env  PORT, HOST, FULFILMENT_WEBHOOK_SECRET, FULFILMENT_SYNC_INTERVAL_MS, SANDBOX_STEP_MS,
@@ -28,12 +31,15 @@
 //   POST /checkouts/caryrx      { reference, patient{id,firstName,lastName,dob,phone}, address{street1,city,state,zip}, medication{name,quantity,daysSupply} }
 //   POST /checkouts/scriptdrop  { reference, patient{…}, address{…}, rx{number,ndc,quantity,daysSupply} }  → { orderId, status }
 //   GET  /orders/:id            → { status, providerStatus, history: [{ from, to, providerStatus, source }] }
+//   DELETE /orders/:id          → fulfilment.cancelOrder(id)
+//   the module's errors answered by its FulfilmentExceptionFilter (registered by the host)
 //   an access log line per request: `<METHOD> <path without query> <status>`
 //
 // PostgreSQL hosts are skipped (not failed) when PostgreSQL does not answer at DATABASE_URL
 // (default postgres://postgres@127.0.0.1:5432/test). Exit code 1 when any host failed.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -308,6 +314,54 @@ async function webhookChecks(base, secret) {
   return results;
 }
 
+/**
+ * The module's typed errors through the host's own routes, answered by the exported filter: each
+ * must come back with its documented status and exactly the documented body (README, "Errors and
+ * their HTTP answers"), holding no patient value. The cancels need the two delivered orders.
+ */
+async function errorChecks(base, { patient, address, needles }, delivered) {
+  const futureDob = '2999-01-01';
+  const cases = [
+    { label: '404', expect: 404, type: 'not_found', send: () => http('GET', `${base}/orders/${randomUUID()}`) },
+    {
+      label: '400 dob',
+      expect: 400,
+      type: 'invalid_input',
+      keys: ['fields'],
+      // Passes the host's own DTO (a YYYY-MM-DD string) and breaks the module's rule (a past date).
+      field: /(^|\.)dob$/,
+      send: () =>
+        http('POST', `${base}/checkouts/caryrx`, {
+          body: { reference: `hm-${letters(8)}-dob`, patient: { ...patient, dob: futureDob }, address, medication: { name: 'atorvastatin', quantity: 30, daysSupply: 30 } },
+        }),
+    },
+    { label: '409', expect: 409, type: 'order_state_conflict', needs: 'scriptdrop', send: () => http('DELETE', `${base}/orders/${delivered.scriptdrop}`) },
+    { label: '422', expect: 422, type: 'unsupported_operation', keys: ['provider'], needs: 'caryrx', send: () => http('DELETE', `${base}/orders/${delivered.caryrx}`) },
+  ];
+  const results = [];
+  for (const c of cases) {
+    if (c.needs && !delivered[c.needs]) {
+      results.push({ ...c, ok: false, shown: `${c.label} not run (no delivered ${c.needs} order)` });
+      continue;
+    }
+    const res = await c.send();
+    const body = res.json ?? {};
+    const problems = [];
+    if (res.status !== c.expect) problems.push(`status ${res.status || 'no answer'}`);
+    if (body.statusCode !== c.expect || body.error !== STATUS_CODES[c.expect] || body.type !== c.type || typeof body.message !== 'string') {
+      problems.push(`body ${JSON.stringify({ statusCode: body.statusCode, error: body.error, type: body.type })}`);
+    }
+    const keys = Object.keys(body).sort().join(',');
+    const expectedKeys = ['error', 'message', 'statusCode', 'type', ...(c.keys ?? [])].sort().join(',');
+    if (keys !== expectedKeys) problems.push(`keys ${keys}`);
+    if (c.field && !(body.fields ?? []).some((f) => c.field.test(f.path) && typeof f.message === 'string')) problems.push('no field named');
+    const text = JSON.stringify(body);
+    if ([...needles, futureDob].some((n) => text.includes(n))) problems.push('a patient value in the body');
+    results.push({ ...c, ok: problems.length === 0, shown: problems.length ? `${c.label}: ${problems.join(', ')}` : c.label });
+  }
+  return results;
+}
+
 /** Reads the host's log: 5xx answers, stack frames, the webhook secret, patient values. */
 function scanLog(log, secret, needles) {
   const lines = stripAnsi(log).split('\n');
@@ -463,6 +517,7 @@ async function bootAndCheck({ work, result, fail, secret, patient, address, need
     // The webhook checks run while the simulators move both orders.
     const hooks = await webhookChecks(base, secret);
     const flows = [];
+    const delivered = {};
     for (const [provider, res, source] of [
       ['caryrx', caryrx, 'webhook'],
       ['scriptdrop', scriptdrop, 'sync'],
@@ -471,7 +526,9 @@ async function bootAndCheck({ work, result, fail, secret, patient, address, need
         flows.push({ ok: false, text: `${provider} checkout answered ${res.status || res.error}` });
         continue;
       }
-      flows.push(describeFlow(provider, await followOrder(base, res.json.orderId), source));
+      const flow = describeFlow(provider, await followOrder(base, res.json.orderId), source);
+      if (flow.ok) delivered[provider] = res.json.orderId;
+      flows.push(flow);
     }
     for (const f of flows) {
       result.parts.push(f.text);
@@ -480,6 +537,10 @@ async function bootAndCheck({ work, result, fail, secret, patient, address, need
     result.parts.push(`webhooks ${hooks.map((h) => h.shown).join('/')}`);
     const wrong = hooks.filter((h) => !h.ok);
     if (wrong.length) fail(`webhook answers: ${wrong.map((h) => `${h.label} ${h.shown} (expected ${h.expect})`).join(', ')}`);
+    const errors = await errorChecks(base, { patient, address, needles }, delivered);
+    result.parts.push(`errors ${errors.map((e) => e.shown).join('/')}`);
+    const wrongErrors = errors.filter((e) => !e.ok);
+    if (wrongErrors.length) fail(`error answers: ${wrongErrors.map((e) => `${e.shown} (expected ${e.expect} ${e.type})`).join(', ')}`);
   } finally {
     killGroup(child, 'SIGTERM');
     await Promise.race([closed, sleep(10_000)]);

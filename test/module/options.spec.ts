@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { FulfilmentModule, FulfilmentConfigError } from 'nestjs-fulfilment';
+import { FulfilmentModule, FulfilmentOptionsError } from 'nestjs-fulfilment';
 import { validateFulfilmentOptions } from '../../libs/fulfilment/src/fulfilment.options.js';
 import { createTestDatabase } from '../support/test-database.js';
 
@@ -45,6 +45,12 @@ const MISTAKES: Array<[string, Record<string, unknown>, string]> = [
   ['a typo in an option name', { ...valid, sync: { intervalMS: 5000 } }, 'sync.intervalMS is not a known option'],
   ['no provider and no sandbox', { webhooks: { secret: SECRET } }, 'caryrx or scriptdrop must be configured'],
   ['sandbox of the wrong type', { sandbox: 'yes' }, 'sandbox must be a boolean or an object'],
+  [
+    'sandbox beside CaryRx credentials',
+    { ...valid, sandbox: true },
+    'caryrx.apiKey must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)',
+  ],
+  ['sandbox beside a ScriptDrop secret', { sandbox: { stepMs: 0 }, scriptdrop: { apiSecret: 'tesk_secret_value_42' } }, 'scriptdrop.apiSecret must not be set with sandbox'],
 ];
 
 describe('FulfilmentModule options', () => {
@@ -57,7 +63,32 @@ describe('FulfilmentModule options', () => {
   });
 
   it('accepts sandbox mode without provider blocks', () => {
-    expect(validateFulfilmentOptions({ sandbox: true }).sandbox).toEqual({ stepMs: 1000 });
+    expect(validateFulfilmentOptions({ sandbox: true }).sandbox).toEqual({
+      stepMs: 1000,
+      caryrx: { timeoutMs: 10_000, maxRetries: 2 },
+      scriptdrop: { timeoutMs: 10_000, maxRetries: 2 },
+    });
+  });
+
+  it('takes timeouts and retries, and nothing else, from provider blocks beside sandbox', () => {
+    const resolved = validateFulfilmentOptions({ sandbox: true, scriptdrop: { timeoutMs: 500, maxRetries: 0 } });
+    expect(resolved.sandbox).toMatchObject({ scriptdrop: { timeoutMs: 500, maxRetries: 0 } });
+    expect(resolved.scriptdrop).toBeUndefined();
+    let error: unknown;
+    try {
+      validateFulfilmentOptions({ ...valid, sandbox: true });
+    } catch (err) {
+      error = err;
+    }
+    // Every credential and URL is named, none is printed.
+    expect((error as FulfilmentOptionsError).problems).toEqual([
+      'caryrx.baseUrl must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)',
+      'caryrx.apiKey must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)',
+      'caryrx.environment must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)',
+      'scriptdrop.baseUrl must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)',
+      'scriptdrop.apiKey must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)',
+      'scriptdrop.apiSecret must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)',
+    ]);
   });
 
   it.each(MISTAKES)('names the path for %s, without printing a secret', (_kind, options, expected) => {
@@ -67,7 +98,7 @@ describe('FulfilmentModule options', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toBeInstanceOf(FulfilmentConfigError);
+    expect(error).toBeInstanceOf(FulfilmentOptionsError);
     const message = (error as Error).message;
     expect(message).toContain(expected);
     for (const secret of [SECRET, API_KEY, 'tesk_secret_value_42', 'pk:sk']) expect(message).not.toContain(secret);
@@ -110,10 +141,18 @@ describe('FulfilmentModule options', () => {
 
     it('forRoot refuses to start with bad options, naming the path and not the secret', async () => {
       const error = await boot(FulfilmentModule.forRoot({ ...valid, caryrx: { ...valid.caryrx, apiKey: '' }, sync: { intervalMs: 5 } }));
-      expect(error).toBeInstanceOf(FulfilmentConfigError);
+      expect(error).toBeInstanceOf(FulfilmentOptionsError);
       expect(error?.message).toContain('caryrx.apiKey must be a non-empty string');
       expect(error?.message).toContain('sync.intervalMs must be an integer ≥ 1000');
       expect(error?.message).not.toContain(SECRET);
+    });
+
+    it('sandbox: true with real provider credentials refuses to start, naming the options and not their values', async () => {
+      const error = await boot(FulfilmentModule.forRootAsync({ useFactory: () => ({ ...valid, sandbox: true }) }));
+      expect(error).toBeInstanceOf(FulfilmentOptionsError);
+      expect(error?.message).toContain('caryrx.apiKey must not be set with sandbox');
+      expect(error?.message).toContain('scriptdrop.apiSecret must not be set with sandbox');
+      for (const secret of [SECRET, API_KEY, 'tesk_secret_value_42', 'pk_live_key']) expect(error?.message).not.toContain(secret);
     });
 
     it('forRootAsync refuses to start with bad options from the factory', async () => {
@@ -122,7 +161,7 @@ describe('FulfilmentModule options', () => {
           useFactory: async () => ({ ...valid, webhooks: { secret: `${SECRET} with spaces` } }),
         }),
       );
-      expect(error).toBeInstanceOf(FulfilmentConfigError);
+      expect(error).toBeInstanceOf(FulfilmentOptionsError);
       expect(error?.message).toContain('webhooks.secret must use only URL-safe characters');
       expect(error?.message).not.toContain(SECRET);
     });

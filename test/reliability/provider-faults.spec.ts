@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import pLimit from 'p-limit';
 import { IsNull, Not } from 'typeorm';
-import { FulfilmentOrder, FulfilmentService, OrderOutcomeUnknownError, ProviderRateLimitError, ProviderUnavailableError, StatusSyncService } from 'nestjs-fulfilment';
+import { FulfilmentOrder, FulfilmentService, OrderOutcomeUnknownError, type PlaceOrderResult, ProviderRateLimitError, ProviderUnavailableError, StatusSyncService } from 'nestjs-fulfilment';
 import { CaryRxSimulator, ScriptDropSimulator, type FaultRule } from 'nestjs-fulfilment/testing';
 import { makeAllDue } from '../sync/support.js';
 import { CARYRX_NORMALISED_STATUS, FAKE, bootApp, captured, fakeDelivery, fakeLocation, fakePatient, findLeaks, useLogCapture, waitFor, type ReliabilityApp } from './support.js';
@@ -57,10 +57,10 @@ function simulatorTruth(orders: ReadonlyMap<string, { status: string }>, normali
   };
 }
 
-type Outcome = { key: string; kind: 'created'; order: FulfilmentOrder } | { key: string; kind: 'unknown' } | { key: string; kind: 'refused'; error: Error };
+type Outcome = { key: string; kind: 'created'; order: PlaceOrderResult['order'] } | { key: string; kind: 'unknown' } | { key: string; kind: 'refused'; error: Error };
 
 /** Places every order at CONCURRENCY; sorts each outcome into created / unknown / refused (anything else fails). */
-async function placeAll(keys: string[], place: (key: string) => Promise<{ order: FulfilmentOrder; created: boolean }>): Promise<Outcome[]> {
+async function placeAll(keys: string[], place: (key: string) => Promise<PlaceOrderResult>): Promise<Outcome[]> {
   const limit = pLimit(CONCURRENCY);
   return Promise.all(
     keys.map((key) =>

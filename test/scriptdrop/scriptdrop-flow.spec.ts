@@ -169,8 +169,8 @@ describe('ScriptDrop deliveries: stored, created once, moved through the one sta
   it('cancel after pickup is refused with ScriptDrop’s message as a typed error; the local row is unchanged', async () => {
     const order = await deliver();
     advanceTo(ctx.sim, order.providerOrderId!, 'picked_up');
-    const before = await ctx.flow.refresh(order.id);
-    expect(before.status).toBe('in_transit');
+    expect((await ctx.flow.refresh(order.id)).status).toBe('in_transit');
+    const before = await row(order.id);
     const historyBefore = (await history(order.id)).length;
 
     const error = (await ctx.flow.cancel(order.id).catch((e: unknown) => e)) as ProviderValidationError;
@@ -278,6 +278,25 @@ describe('ScriptDrop deliveries: stored, created once, moved through the one sta
     const saturday = await post({ ...SCRIPTDROP_DOC_WIRE.shipping, shipping: { ...SCRIPTDROP_DOC_WIRE.shipping.shipping, saturday_delivery: true } });
     expect(saturday.status).toBe(400);
     expect(await saturday.json()).toEqual({ error: { message: 'Carrier service level does not offer saturday delivery.' } });
+  });
+});
+
+describe('ScriptDrop not configured', () => {
+  it('a delivery is refused before anything is stored: FulfilmentConfigurationError, no unknown order left behind', async () => {
+    const t = await createTestApp({
+      caryrx: { baseUrl: 'http://127.0.0.1:9', apiKey: 'caryrx-only-key', environment: 'development' },
+      webhooks: { secret: 'caryrx-only-webhook-secret-01' },
+      sync: { enabled: false },
+    });
+    try {
+      const fulfilment = t.app.get(FulfilmentService);
+      await expect(
+        fulfilment.scriptdrop.createDelivery({ idempotencyKey: 'no-scriptdrop', order: { ...SCRIPTDROP_DOC_INPUT.sameday(), externalReferenceNumber: undefined } }),
+      ).rejects.toThrow(new FulfilmentConfigurationError('ScriptDrop is not configured'));
+      expect(await fulfilment.findOrderByIdempotencyKey('no-scriptdrop')).toBeNull();
+    } finally {
+      await t.close();
+    }
   });
 });
 

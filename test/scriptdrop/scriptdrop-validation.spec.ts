@@ -211,17 +211,31 @@ describe('ScriptDrop: every documented rule is enforced before anything is sent'
     expect(ctx.sim.createBodies).toHaveLength(0);
   });
 
-  it('names every bad field in one error', async () => {
+  it('names every bad field in one error, each once by its full path, with the first rule it broke', async () => {
     const input = base('shipping') as unknown as Record<string, unknown>;
     set(input, 'pharmacy.npi', '1');
     set(input, 'patient.lastName', long(41));
     set(input, 'shipping.carrierService', 'UPS Next Day Air');
     set(input, 'prescriptions[0].payers[1].coverageType', 'fourth');
+    // Several rules broken at once: a missing field is "required", a wrong type is the type.
+    set(input, 'prescriptions[0].number', undefined);
+    set(input, 'prescriptions[0].daysSupply', '30');
+    set(input, 'recipient.address.zipcode', 43210);
     const error = (await ctx.api.createOrder(input as unknown as ScriptDropOrderInput).catch((e: unknown) => e)) as FulfilmentValidationError;
     expect(error).toBeInstanceOf(FulfilmentValidationError);
-    expect(error.fields.map((f) => f.path).sort()).toEqual(
-      ['pharmacy.npi', 'patient.lastName', 'shipping.carrierService', 'prescriptions[0].payers[1].coverageType'].sort(),
+    const byPath = (a: { path: string }, b: { path: string }) => a.path.localeCompare(b.path);
+    expect([...error.fields].sort(byPath)).toEqual(
+      [
+        { path: 'pharmacy.npi', message: 'must be exactly 10 digits' },
+        { path: 'patient.lastName', message: 'must be at most 40 characters' },
+        { path: 'shipping.carrierService', message: 'must be a service of the chosen carrier' },
+        { path: 'prescriptions[0].payers[1].coverageType', message: expect.stringMatching(/^must be one of: /) },
+        { path: 'prescriptions[0].number', message: 'is required' },
+        { path: 'prescriptions[0].daysSupply', message: 'must be an integer' },
+        { path: 'recipient.address.zipcode', message: 'must be 5 or 9 digits' },
+      ].sort(byPath),
     );
+    expect(error.message).toContain('prescriptions[0].number is required;');
     expect(ctx.sim.requests).toHaveLength(0);
   });
 
@@ -230,8 +244,17 @@ describe('ScriptDrop: every documented rule is enforced before anything is sent'
     const error = (await ctx.api.addPrescription('1000', rx).catch((e: unknown) => e)) as FulfilmentValidationError;
     expect(error).toBeInstanceOf(FulfilmentValidationError);
     expect(error.fields.map((f) => f.path)).toEqual(['ndc', 'payers[0].bin']);
+    // A bad id does not hide a bad body, nor a second bad id.
+    const both = (await ctx.api.addPrescription('', rx).catch((e: unknown) => e)) as FulfilmentValidationError;
+    expect(both.fields.map((f) => f.path)).toEqual(['orderId', 'ndc', 'payers[0].bin']);
+    await expect(ctx.api.removePrescription('', '')).rejects.toMatchObject({
+      fields: [
+        { path: 'orderId', message: 'must not be empty' },
+        { path: 'rxNumber', message: 'must not be empty' },
+      ],
+    });
     await expect(ctx.api.getOrder('')).rejects.toBeInstanceOf(FulfilmentValidationError);
-    await expect(ctx.api.getOrder('9'.repeat(256))).rejects.toMatchObject({ fields: [{ path: 'id', messages: ['must be at most 255 characters'] }] });
+    await expect(ctx.api.getOrder('9'.repeat(256))).rejects.toMatchObject({ fields: [{ path: 'id', message: 'must be at most 255 characters' }] });
     await expect(ctx.api.getOrders([])).rejects.toBeInstanceOf(FulfilmentValidationError);
     await expect(ctx.api.removePrescription('1000', '')).rejects.toBeInstanceOf(FulfilmentValidationError);
     await expect(ctx.api.getPharmacyDeliveryInformation('12345')).rejects.toBeInstanceOf(FulfilmentValidationError);

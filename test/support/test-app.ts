@@ -5,7 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventEmitterModule, EventEmitter2 } from '@nestjs/event-emitter';
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { FulfilmentModule, FulfilmentEvents, type FulfilmentModuleOptions } from 'nestjs-fulfilment';
+import { FulfilmentModule, FulfilmentEvents, type FulfilmentModuleExtras, type FulfilmentModuleOptions } from 'nestjs-fulfilment';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /** The HTTP adapters the module supports; suites that cover HTTP behaviour run on each. */
@@ -40,7 +40,7 @@ export interface TestApp {
  * test database (migrations run), EventEmitter and FulfilmentModule.forRoot(options), listening on
  * a free loopback port.
  */
-export async function createTestApp(options: FulfilmentModuleOptions, extra: TestAppExtras = {}): Promise<TestApp> {
+export async function createTestApp(options: FulfilmentModuleOptions & FulfilmentModuleExtras, extra: TestAppExtras = {}): Promise<TestApp> {
   const db = extra.db ?? (await createTestDatabase());
   const builder = Test.createTestingModule({
     imports: [

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { FulfilmentOrder, OrderStatusHistory, ScriptDropFulfilment, StatusSyncService, type FulfilmentStatus } from 'nestjs-fulfilment';
+import { FulfilmentOrder, OrderStatusHistory, ScriptDropFulfilment, StatusSyncService, type FulfilmentOrderView, type FulfilmentStatus } from 'nestjs-fulfilment';
 import { ScriptDropSimulator } from 'nestjs-fulfilment/testing';
 import { SCRIPTDROP_DOC_INPUT } from '../fixtures/scriptdrop-examples.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -30,7 +30,7 @@ describe('status sync: ScriptDrop (polling is the only source of truth)', () => 
     await sim?.stop();
   });
 
-  async function create(key: string, level: 'sameday' | 'ondemand' | 'shipping'): Promise<FulfilmentOrder> {
+  async function create(key: string, level: 'sameday' | 'ondemand' | 'shipping'): Promise<FulfilmentOrderView> {
     // The module sends the idempotency key as external_reference_number.
     const { order } = await flow.createDelivery({ idempotencyKey: key, order: { ...SCRIPTDROP_DOC_INPUT[level](), externalReferenceNumber: undefined } });
     return order;
@@ -46,7 +46,7 @@ describe('status sync: ScriptDrop (polling is the only source of truth)', () => 
     const cancelled = await create('sd-cancelled', 'ondemand');
     sim.failDelivery(failing.providerOrderId!);
     sim.setStatus(cancelled.providerOrderId!, 'cancelled'); // cancelled at ScriptDrop's side
-    const expected: Array<[FulfilmentOrder, FulfilmentStatus, string]> = [
+    const expected: Array<[FulfilmentOrderView, FulfilmentStatus, string]> = [
       [sameday, 'delivered', 'delivered'],
       [ondemand, 'delivered', 'delivered'],
       [shipping, 'delivered', 'delivered'],

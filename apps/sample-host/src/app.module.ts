@@ -4,14 +4,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
-import { FulfilmentModule } from 'nestjs-fulfilment';
+import { FulfilmentExceptionFilter, FulfilmentModule } from 'nestjs-fulfilment';
 import { databaseOptionsFromUrl } from './database.js';
 import { fulfilmentOptionsFromEnv } from './fulfilment-config.js';
 import { HealthController } from './health.controller.js';
 import { OrdersController } from './orders.controller.js';
 import { CheckoutController } from './checkout.controller.js';
 import { OrderEventsListener } from './order-events.listener.js';
-import { FulfilmentErrorsFilter } from './fulfilment-errors.filter.js';
 import { APP_FILTER } from '@nestjs/core';
 
 @Module({
@@ -32,6 +31,7 @@ import { APP_FILTER } from '@nestjs/core';
     }),
   ],
   controllers: [HealthController, CheckoutController, OrdersController],
-  providers: [OrderEventsListener, { provide: APP_FILTER, useClass: FulfilmentErrorsFilter }],
+  // The module's typed errors answer with their documented status and body (README, "Errors").
+  providers: [OrderEventsListener, { provide: APP_FILTER, useClass: FulfilmentExceptionFilter }],
 })
 export class AppModule {}

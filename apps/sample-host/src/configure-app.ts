@@ -1,14 +1,17 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { FulfilmentValidationPipe } from 'nestjs-fulfilment';
 
 /**
- * Settings shared by main.ts and the e2e tests, so tests run what users run. The global pipe
- * strips unknown fields but does not forbid them; the module's webhook routes validate with their
- * own pipe and tolerate fields the provider adds either way.
+ * Settings shared by main.ts and the e2e tests, so tests run what users run. The module's
+ * FulfilmentValidationPipe answers bad input in the module's envelope (`400 { message, fields:
+ * [{ path, message }] }`, each path from the body's root, through the module's exception filter)
+ * and refuses unknown fields, as the module refuses them in what it sends to a provider. The
+ * module's webhook routes validate with their own pipe and tolerate fields the provider adds.
  */
 export function configureApp(app: INestApplication): INestApplication {
   app.enableShutdownHooks();
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
+  app.useGlobalPipes(new FulfilmentValidationPipe());
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,12 +1,14 @@
 /**
- * `npm run demo [-- --timeout 120]`: drives the documented flow end to end through the sample host
+ * `npm run demo [-- --timeout 120 --keep]`: drives the documented flow end to end through the sample host
  * against whatever the environment points at (sandbox simulators by default):
  * CaryRx webhooks, patient, location, prescription, order; ScriptDrop sameday, ondemand and shipping
  * deliveries and one cancel. Prints a line per step with its timing, a live status board until
  * every order is terminal, then each order's status timeline. Exit 0 when every order reached the
- * terminal status expected of it; otherwise 1 with the reason.
+ * terminal status expected of it; otherwise 1 with the reason. Without DATABASE_URL it works in a
+ * SQLite file of its own under data/, removed at exit unless `--keep`.
  */
 import 'reflect-metadata';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
@@ -17,7 +19,7 @@ import {
   ProviderEndpoints,
   WebhookRegistration,
   isTerminal,
-  type FulfilmentOrder,
+  type FulfilmentOrderView,
   type FulfilmentStatus,
 } from 'nestjs-fulfilment';
 import { AppModule } from './app.module.js';
@@ -39,6 +41,11 @@ function parseTimeout(argv: string[]): number {
   const value = i >= 0 ? Number(argv[i + 1]) : 120;
   if (!Number.isFinite(value) || value <= 0) throw new Error('--timeout takes a number of seconds, e.g. --timeout 60');
   return value;
+}
+
+/** A SQLite database is its file plus, in WAL mode, the -wal and -shm files beside it. */
+function removeSqliteFiles(file: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
 }
 
 async function freePort(): Promise<number> {
@@ -72,7 +79,7 @@ async function until(check: () => Promise<boolean>, deadline: number, what: stri
   }
 }
 
-function board(orders: TrackedOrder[], rows: Map<string, FulfilmentOrder>): string[] {
+function board(orders: TrackedOrder[], rows: Map<string, FulfilmentOrderView>): string[] {
   return orders.map((o) => {
     const row = o.orderId ? rows.get(o.orderId) : undefined;
     const status = row?.status ?? 'not created';
@@ -88,7 +95,15 @@ async function main(): Promise<number> {
   const port = process.env.PORT ? Number(process.env.PORT) : await freePort();
   process.env.PORT = String(port);
   process.env.FULFILMENT_PUBLIC_URL ??= `http://127.0.0.1:${port}`;
-  process.env.DATABASE_URL ||= `sqlite:data/demo-${Date.now()}.sqlite`;
+  let databaseNote = '';
+  if (!process.env.DATABASE_URL) {
+    const file = `data/demo-${Date.now()}.sqlite`;
+    process.env.DATABASE_URL = `sqlite:${file}`;
+    const keep = process.argv.includes('--keep');
+    databaseNote = keep ? ' (kept: --keep)' : ' (removed at exit; --keep keeps it)';
+    // On every way out (done, failed, watchdog): 'exit' handlers run even after process.exit().
+    if (!keep) process.on('exit', () => removeSqliteFiles(file));
+  }
   process.env.FULFILMENT_SANDBOX_STEP_MS ??= '700';
   process.env.FULFILMENT_SYNC_INTERVAL_MS ??= '1000';
   // The demo is a host of its own: outside sandbox it still needs a token for its callbacks.
@@ -96,7 +111,7 @@ async function main(): Promise<number> {
   process.env.FULFILMENT_REGISTER_WEBHOOKS = 'false';
 
   print(`nestjs-fulfilment demo: ${external ? 'external providers from the environment' : 'sandbox (in-process simulators)'}, ` +
-    `database ${process.env.DATABASE_URL.replace(/\/\/[^@]*@/, '//…@')}, timeout ${timeoutSeconds}s`);
+    `database ${process.env.DATABASE_URL.replace(/\/\/[^@]*@/, '//…@')}${databaseNote}, timeout ${timeoutSeconds}s`);
 
   const app: INestApplication = configureApp(await NestFactory.create(AppModule, { logger: ['error'] }));
   await app.listen(port, '127.0.0.1');
@@ -185,7 +200,7 @@ async function main(): Promise<number> {
   let previous = '';
   let drawn = 0;
   const readRows = async () => {
-    const rows = new Map<string, FulfilmentOrder>();
+    const rows = new Map<string, FulfilmentOrderView>();
     for (const o of orders) if (o.orderId) rows.set(o.orderId, await fulfilment.getOrder(o.orderId));
     return rows;
   };
@@ -214,7 +229,7 @@ async function main(): Promise<number> {
     const row = rows.get(o.orderId)!;
     print(`  ${o.label} (${row.provider} ${row.providerOrderId ?? '-'}, local ${row.id})`);
     for (const h of await fulfilment.getOrderHistory(o.orderId)) {
-      print(`    ${h.createdAt.toISOString().slice(11, 23)}  ${(h.fromStatus ?? '-').padEnd(16)} → ${h.toStatus.padEnd(16)} ${(h.toProviderStatus ?? '').padEnd(22)} via ${h.source}`);
+      print(`    ${h.occurredAt.toISOString().slice(11, 23)}  ${(h.fromStatus ?? '-').padEnd(16)} → ${h.toStatus.padEnd(16)} ${(h.toProviderStatus ?? '').padEnd(22)} via ${h.source}`);
     }
     if (!isTerminal(row.status)) failures.push(`${o.label} is still ${row.status} (expected ${o.expected})`);
     else if (row.status !== o.expected) failures.push(`${o.label} ended ${row.status} (expected ${o.expected})`);

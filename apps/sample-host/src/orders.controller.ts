@@ -1,6 +1,14 @@
 import { Controller, Delete, Get, Param, ParseUUIDPipe } from '@nestjs/common';
-import { ApiOkResponse, ApiNotFoundResponse, ApiConflictResponse, ApiTags, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { FulfilmentService, type FulfilmentOrder, type OrderStatusHistory } from 'nestjs-fulfilment';
+import {
+  ApiOkResponse,
+  ApiNotFoundResponse,
+  ApiConflictResponse,
+  ApiTags,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { FulfilmentService, type FulfilmentOrderHistoryEntry, type FulfilmentOrderView } from 'nestjs-fulfilment';
 
 export class StatusChangeView {
   @ApiPropertyOptional({ nullable: true }) from: string | null;
@@ -23,7 +31,8 @@ export class OrderView {
   @ApiProperty({ type: [StatusChangeView] }) history: StatusChangeView[];
 }
 
-export function orderView(order: FulfilmentOrder, history: OrderStatusHistory[]): OrderView {
+/** The host's own answer shape, built from the module's view types. */
+export function orderView(order: FulfilmentOrderView, history: FulfilmentOrderHistoryEntry[]): OrderView {
   return {
     id: order.id,
     provider: order.provider,
@@ -39,7 +48,7 @@ export function orderView(order: FulfilmentOrder, history: OrderStatusHistory[])
       to: h.toStatus,
       providerStatus: h.toProviderStatus,
       source: h.source,
-      at: h.createdAt.toISOString(),
+      at: h.occurredAt.toISOString(),
     })),
   };
 }
@@ -59,7 +68,10 @@ export class OrdersController {
 
   @Delete(':id')
   @ApiOkResponse({ type: OrderView, description: 'the order after cancellation' })
-  @ApiConflictResponse({ description: 'the provider refused (e.g. "Order is not in a cancellable status")' })
+  @ApiConflictResponse({ description: 'the order is already terminal (`order_state_conflict`, nothing sent)' })
+  @ApiUnprocessableEntityResponse({
+    description: 'CaryRx orders cannot be cancelled (`unsupported_operation`), or ScriptDrop refused (`provider_validation`, e.g. "Order is not in a cancellable status")',
+  })
   async cancel(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderView> {
     const order = await this.fulfilment.cancelOrder(id);
     return orderView(order, await this.fulfilment.getOrderHistory(id));

@@ -7,6 +7,11 @@ export interface FulfilmentModuleExtras {
   isGlobal?: boolean;
   /** Name of the host's TypeORM DataSource, when it is not the default one. */
   dataSource?: string;
+  /**
+   * List the webhook routes in the host's `@nestjs/swagger` document (body schema, `token`
+   * parameter, answers); `false` leaves them out. Default true; nothing happens without swagger.
+   */
+  openApi?: boolean;
 }
 
 export const {
@@ -16,5 +21,5 @@ export const {
   ASYNC_OPTIONS_TYPE: FULFILMENT_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<FulfilmentModuleOptions>({ moduleName: 'Fulfilment' })
   .setClassMethodName('forRoot')
-  .setExtras<FulfilmentModuleExtras>({ isGlobal: false, dataSource: undefined }, (definition) => definition)
+  .setExtras<FulfilmentModuleExtras>({ isGlobal: false, dataSource: undefined, openApi: true }, (definition) => definition)
   .build();

@@ -6,6 +6,7 @@ import {
   FULFILMENT_MODULE_OPTIONS,
   FULFILMENT_OPTIONS_TYPE,
   FULFILMENT_ASYNC_OPTIONS_TYPE,
+  type FulfilmentModuleExtras,
 } from './fulfilment.module-definition.js';
 import { FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS } from './fulfilment.constants.js';
 import { validateFulfilmentOptions, type FulfilmentModuleOptions } from './fulfilment.options.js';
@@ -40,13 +41,13 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
   }
 
   /** Adds what the builder does not: validated options, the DataSource, the providers' parts, isGlobal. */
-  private static complete(base: DynamicModule, extras: { isGlobal?: boolean; dataSource?: string }): DynamicModule {
-    const webhooks = bindWebhookControllers(PARTS.flatMap((p) => p.webhookControllers));
+  private static complete(base: DynamicModule, extras: FulfilmentModuleExtras): DynamicModule {
+    const webhooks = bindWebhookControllers(PARTS.flatMap((p) => p.webhookControllers), { openApi: extras.openApi ?? true });
     const core: Provider[] = [
       {
         provide: RESOLVED_OPTIONS,
         inject: [FULFILMENT_MODULE_OPTIONS],
-        // Throws FulfilmentConfigError naming every problem: the app refuses to start.
+        // Throws FulfilmentOptionsError naming every problem: the app refuses to start.
         useFactory: (raw: FulfilmentModuleOptions) => validateFulfilmentOptions(raw),
       },
       {

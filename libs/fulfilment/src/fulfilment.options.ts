@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { FulfilmentOptionsError } from './orders/fulfilment-errors.js';
 
 /**
  * Options of FulfilmentModule: the shape hosts pass to forRoot/forRootAsync, and the one place that
  * validates them. Validation runs once at boot, collects every problem with its path and throws a
- * single FulfilmentConfigError, so the app refuses to start with a message that names all mistakes
+ * single FulfilmentOptionsError, so the app refuses to start with a message that names all mistakes
  * at once. Secret values are never echoed back: only their paths.
  */
 
@@ -67,14 +68,19 @@ export interface SandboxOptions {
   stepMs?: number;
 }
 
+/** What a provider block may hold in sandbox mode: the simulators bring their own URL and credentials. */
+export type SandboxProviderOptions = Pick<CaryRxOptions, 'timeoutMs' | 'maxRetries'>;
+
 export interface FulfilmentModuleOptions {
-  caryrx?: CaryRxOptions;
-  scriptdrop?: ScriptDropOptions;
+  caryrx?: CaryRxOptions | SandboxProviderOptions;
+  scriptdrop?: ScriptDropOptions | SandboxProviderOptions;
   webhooks?: WebhookOptions;
   sync?: SyncOptions;
   /**
-   * Start in-process simulators of both providers and point the clients at them.
-   * Provider blocks are optional in sandbox mode.
+   * Start in-process simulators of both providers and point the clients at them. Provider blocks
+   * are optional in sandbox mode and may hold only `timeoutMs` and `maxRetries`: a URL or a
+   * credential beside `sandbox` is refused at boot, since the simulators would silently stand in
+   * for the provider it names.
    */
   sandbox?: boolean | SandboxOptions;
   /** Name of the host's TypeORM DataSource, when it is not the default one. */
@@ -93,15 +99,14 @@ export interface ResolvedFulfilmentOptions {
     maxBodyBytes: number;
   };
   sync: Required<SyncOptions>;
-  sandbox: false | Required<SandboxOptions>;
+  sandbox: false | ResolvedSandboxOptions;
   dataSource?: string;
 }
 
-export class FulfilmentConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid FulfilmentModule options:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'FulfilmentConfigError';
-  }
+/** Sandbox mode after validation: the clock, and each simulated provider's timeouts and retries. */
+export interface ResolvedSandboxOptions extends Required<SandboxOptions> {
+  caryrx: Required<SandboxProviderOptions>;
+  scriptdrop: Required<SandboxProviderOptions>;
 }
 
 export const DEFAULT_ROUTE_PREFIX = 'fulfilment';
@@ -183,28 +188,54 @@ function block(p: ProblemList, path: string, v: unknown): Record<string, unknown
   return v;
 }
 
+const PROVIDER_TUNING_KEYS = ['timeoutMs', 'maxRetries'];
+/** What names a real provider: refused beside `sandbox` (see sandboxProvider). */
+const PROVIDER_ENDPOINT_KEYS = ['baseUrl', 'apiKey', 'apiSecret', 'environment'];
+
 /**
- * Validates raw options and fills defaults. Throws FulfilmentConfigError naming every problem.
- * Sandbox mode fills missing provider blocks later (the simulators choose their own URLs and keys).
+ * A provider block beside `sandbox`: timeouts and retries only. A URL or credential is refused
+ * rather than ignored: a host that sets both would believe it talks to the provider while its
+ * orders go to a simulator. Named by path, the value never printed.
+ */
+function sandboxProvider(p: ProblemList, path: 'caryrx' | 'scriptdrop', v: unknown): Required<SandboxProviderOptions> {
+  const b = block(p, path, v) ?? {};
+  for (const key of Object.keys(b)) {
+    if (PROVIDER_ENDPOINT_KEYS.includes(key)) {
+      p.add(`${path}.${key}`, 'must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)');
+    } else if (!PROVIDER_TUNING_KEYS.includes(key)) p.add(`${path}.${key}`, 'is not a known option');
+  }
+  return {
+    timeoutMs: optionalInt(p, `${path}.timeoutMs`, b.timeoutMs, 1, DEFAULT_TIMEOUT_MS),
+    maxRetries: optionalInt(p, `${path}.maxRetries`, b.maxRetries, 0, DEFAULT_MAX_RETRIES, 10),
+  };
+}
+
+/**
+ * Validates raw options and fills defaults. Throws FulfilmentOptionsError naming every problem.
+ * In sandbox mode the simulators choose their own URLs and keys (see sandboxProvider).
  */
 export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptions {
   const p = new ProblemList();
   if (!isObject(raw)) {
-    throw new FulfilmentConfigError(['options must be an object']);
+    throw new FulfilmentOptionsError(['options must be an object']);
   }
   unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'sandbox', 'dataSource']);
 
-  let sandbox: ResolvedFulfilmentOptions['sandbox'] = false;
-  if (raw.sandbox === true) sandbox = { stepMs: 1000 };
+  let stepMs: number | undefined;
+  if (raw.sandbox === true) stepMs = 1000;
   else if (isObject(raw.sandbox)) {
     unknownKeys(p, 'sandbox', raw.sandbox, ['stepMs']);
-    sandbox = { stepMs: optionalInt(p, 'sandbox.stepMs', raw.sandbox.stepMs, 0, 1000) };
+    stepMs = optionalInt(p, 'sandbox.stepMs', raw.sandbox.stepMs, 0, 1000);
   } else if (raw.sandbox !== undefined && raw.sandbox !== false) {
     p.add('sandbox', 'must be a boolean or an object');
   }
+  const sandbox: ResolvedFulfilmentOptions['sandbox'] =
+    stepMs === undefined
+      ? false
+      : { stepMs, caryrx: sandboxProvider(p, 'caryrx', raw.caryrx), scriptdrop: sandboxProvider(p, 'scriptdrop', raw.scriptdrop) };
 
   let caryrx: ResolvedFulfilmentOptions['caryrx'];
-  const c = block(p, 'caryrx', raw.caryrx);
+  const c = sandbox ? undefined : block(p, 'caryrx', raw.caryrx);
   if (c) {
     unknownKeys(p, 'caryrx', c, ['baseUrl', 'apiKey', 'environment', 'timeoutMs', 'maxRetries']);
     const ok = [httpUrl(p, 'caryrx.baseUrl', c.baseUrl), nonEmptyString(p, 'caryrx.apiKey', c.apiKey)];
@@ -223,7 +254,7 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
   }
 
   let scriptdrop: ResolvedFulfilmentOptions['scriptdrop'];
-  const s = block(p, 'scriptdrop', raw.scriptdrop);
+  const s = sandbox ? undefined : block(p, 'scriptdrop', raw.scriptdrop);
   if (s) {
     unknownKeys(p, 'scriptdrop', s, ['baseUrl', 'apiKey', 'apiSecret', 'timeoutMs', 'maxRetries']);
     const ok = [
@@ -301,6 +332,6 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
   let dataSource: string | undefined;
   if (raw.dataSource !== undefined && nonEmptyString(p, 'dataSource', raw.dataSource)) dataSource = raw.dataSource;
 
-  if (p.problems.length > 0) throw new FulfilmentConfigError(p.problems);
+  if (p.problems.length > 0) throw new FulfilmentOptionsError(p.problems);
   return { caryrx, scriptdrop, webhooks, sync, sandbox, dataSource };
 }

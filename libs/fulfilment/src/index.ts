@@ -3,7 +3,6 @@
 export { FulfilmentModule } from './fulfilment.module.js';
 export type { FulfilmentModuleExtras } from './fulfilment.module-definition.js';
 export {
-  FulfilmentConfigError,
   CARYRX_ENVIRONMENTS,
   type CaryRxEnvironment,
   type CaryRxOptions,
@@ -11,16 +10,26 @@ export {
   type WebhookOptions,
   type SyncOptions,
   type SandboxOptions,
+  type SandboxProviderOptions,
   type FulfilmentModuleOptions,
 } from './fulfilment.options.js';
 export * from './http/index.js';
 export {
   FulfilmentError,
+  FulfilmentOptionsError,
   FulfilmentValidationError,
   FulfilmentConfigurationError,
   FulfilmentNotFoundError,
+  FulfilmentUnsupportedOperationError,
+  OrderStateError,
   OrderOutcomeUnknownError,
 } from './orders/fulfilment-errors.js';
+export { toFieldErrors, type FieldError } from './validation.js';
+export { FulfilmentValidationPipe } from './fulfilment-validation.pipe.js';
+export { FulfilmentExceptionFilter } from './host-http/fulfilment-exception.filter.js';
+export { toHttpError, type FulfilmentErrorBody, type FulfilmentErrorType, type FulfilmentHttpError } from './host-http/to-http-error.js';
+export type { FulfilmentOrderView, FulfilmentOrderHistoryEntry } from './orders/order-views.js';
+export type { PlaceOrderResult } from './orders/order-placement.service.js';
 export {
   FulfilmentEvents,
   type OrderStatusChangedEvent,
@@ -28,6 +37,8 @@ export {
   type WebhookRejectedEvent,
 } from './orders/fulfilment-events.js';
 export { FULFILMENT_STATUSES, TERMINAL_STATUSES, isTerminal, type FulfilmentStatus } from './orders/order-status.js';
+// Entities: for the host's TypeORM setup (entities, migrations, autoLoadEntities). The services
+// never return them; reads return the view types above.
 export {
   FULFILMENT_ENTITIES,
   FulfilmentOrder,

@@ -26,10 +26,9 @@ async function resolveEndpoints(options: ResolvedFulfilmentOptions): Promise<Pro
   const { startSandbox } = await import('./sandbox/sandbox-runtime.js');
   const sandbox = await startSandbox(options.sandbox);
   new Logger('Fulfilment').log(`sandbox mode: CaryRx simulator at ${sandbox.caryrx.url}, ScriptDrop simulator at ${sandbox.scriptdrop.url}`);
-  const timeouts = { timeoutMs: 10_000, maxRetries: 2 };
   return new ProviderEndpoints(
-    { ...timeouts, ...options.caryrx, baseUrl: sandbox.caryrx.url, apiKey: sandbox.caryrx.apiKey, environment: 'development' },
-    { ...timeouts, ...options.scriptdrop, baseUrl: sandbox.scriptdrop.url, apiKey: sandbox.scriptdrop.apiKey, apiSecret: sandbox.scriptdrop.apiSecret },
+    { ...options.sandbox.caryrx, baseUrl: sandbox.caryrx.url, apiKey: sandbox.caryrx.apiKey, environment: 'development' },
+    { ...options.sandbox.scriptdrop, baseUrl: sandbox.scriptdrop.url, apiKey: sandbox.scriptdrop.apiKey, apiSecret: sandbox.scriptdrop.apiSecret },
     sandbox,
   );
 }

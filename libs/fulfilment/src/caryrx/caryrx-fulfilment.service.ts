@@ -3,15 +3,15 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS } from '../fulfilment.constants.js';
 import type { ResolvedFulfilmentOptions } from '../fulfilment.options.js';
-import { ProviderInvalidResponseError } from '../http/provider-errors.js';
 import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
 import { PatientLink } from '../orders/entities/patient-link.entity.js';
 import { PatientLocation } from '../orders/entities/patient-location.entity.js';
 import { Prescription } from '../orders/entities/prescription.entity.js';
-import { FulfilmentConfigurationError, FulfilmentError, FulfilmentNotFoundError } from '../orders/fulfilment-errors.js';
+import { FulfilmentConfigurationError, FulfilmentNotFoundError, OrderStateError } from '../orders/fulfilment-errors.js';
+import { toOrderView, type FulfilmentOrderView } from '../orders/order-views.js';
 import { OrderPlacementService, isCreateOutcomeUnknown, type PlaceOrderResult } from '../orders/order-placement.service.js';
 import { OrderTransitionService } from '../orders/order-transitions.service.js';
-import { validateInput } from '../validation.js';
+import { validateInput, validateParts } from '../validation.js';
 import { WebhookRegistration } from '../webhooks/entities/webhook-registration.entity.js';
 import { serialiseOnSqlite } from '../orders/sqlite-serialiser.js';
 import { insertIfNew } from '../webhooks/webhook-inbox.service.js';
@@ -55,8 +55,12 @@ export class CaryRxFulfilment {
    * visible (providerPatientId NULL) and the next call completes it.
    */
   async ensurePatient(hostReference: string, patient: CaryRxPatientInput): Promise<PatientLink> {
-    const ref = validateInput(HostReferenceDto, { hostReference }, 'CaryRx ensure patient').hostReference;
-    const input = validateInput(CaryRxPatientInputDto, patient, 'CaryRx ensure patient');
+    const operation = 'CaryRx ensure patient';
+    const [ref, input] = validateParts(
+      operation,
+      () => validateInput(HostReferenceDto, { hostReference }, operation).hostReference,
+      () => validateInput(CaryRxPatientInputDto, patient, operation),
+    );
     const now = new Date();
     const fresh: PatientLink = { id: randomUUID(), provider: 'caryrx', hostReference: ref, providerPatientId: null, createdAt: now, updatedAt: now };
     await this.write(() => insertIfNew(this.dataSource.manager, PatientLink, fresh, 'id'));
@@ -130,7 +134,7 @@ export class CaryRxFulfilment {
   async placeOrder(request: PlaceCaryRxOrderInput): Promise<PlaceOrderResult> {
     const input = validateInput(PlaceCaryRxOrderInputDto, request, 'CaryRx place order');
     const existing = await this.dataSource.manager.findOneBy(FulfilmentOrder, { idempotencyKey: input.idempotencyKey });
-    if (existing) return { order: existing, created: false };
+    if (existing) return { order: toOrderView(existing), created: false };
 
     const link = await this.linkOf(input.patientHostReference);
     const location = await this.dataSource.manager.findOne(PatientLocation, {
@@ -163,21 +167,15 @@ export class CaryRxFulfilment {
         patientLinkId: link.id,
       },
       async () => {
-        try {
-          const created = await this.caryrx.createOrder(order);
-          return {
-            providerOrderId: created.id,
-            providerStatus: created.orderStatus ?? 'pending',
-            providerTimestamp: created.updatedAt,
-            providerCreatedAt: created.createdAt,
-            trackingUrl: created.shipmentTrackingUrl ?? undefined,
-            eta: created.shipmentTrackingEta ?? undefined,
-          };
-        } catch (err) {
-          // A 2xx we cannot read still created the order: its outcome is unknown, not refused.
-          if (err instanceof ProviderInvalidResponseError) throw new FulfilmentError(err.message, { cause: err });
-          throw err;
-        }
+        const created = await this.caryrx.createOrder(order);
+        return {
+          providerOrderId: created.id,
+          providerStatus: created.orderStatus ?? 'pending',
+          providerTimestamp: created.updatedAt,
+          providerCreatedAt: created.createdAt,
+          trackingUrl: created.shipmentTrackingUrl ?? undefined,
+          eta: created.shipmentTrackingEta ?? undefined,
+        };
       },
     );
   }
@@ -210,14 +208,14 @@ export class CaryRxFulfilment {
    * Reads the order at CaryRx and applies what it says through the one transition path (source
    * `sync`). Returns the order as stored afterwards.
    */
-  async refreshOrder(orderId: string): Promise<FulfilmentOrder> {
+  async refreshOrder(orderId: string): Promise<FulfilmentOrderView> {
     const order = await this.dataSource.manager.findOneBy(FulfilmentOrder, { id: orderId, provider: 'caryrx' });
     if (!order) throw new FulfilmentNotFoundError(`CaryRx order ${orderId} not found`);
     if (!order.providerOrderId) {
-      throw new FulfilmentError(`CaryRx order ${orderId} has no CaryRx id (its create outcome is unknown): reconcile it first`);
+      throw new OrderStateError(order, `CaryRx order ${orderId} has no CaryRx id (its create outcome is unknown): reconcile it first`);
     }
     const remote = await this.caryrx.getOrder(order.providerOrderId);
-    if (!remote.orderStatus) return order;
+    if (!remote.orderStatus) return toOrderView(order);
     const providerOrderId = order.providerOrderId;
     const result = await this.write(() =>
       this.transitions.observe(
@@ -232,7 +230,7 @@ export class CaryRxFulfilment {
         'sync',
       ),
     );
-    return result.order ?? order;
+    return toOrderView(result.order ?? order);
   }
 
   // --- internals ---------------------------------------------------------------------------------

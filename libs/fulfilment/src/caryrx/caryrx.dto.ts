@@ -1,6 +1,8 @@
 /**
  * Validation of what hosts pass to CaryRxService and CaryRxFulfilment, checked before anything is
- * sent (validateInput lists every bad field). Messages name the rule, never the value.
+ * sent (validateInput lists every bad field). Messages name the rule, never the value. The public
+ * DTOs describe themselves to @nestjs/swagger from these rules (DocumentedByRules), so a host can
+ * put them in its own request DTOs.
  */
 import {
   ArrayMaxSize,
@@ -21,6 +23,7 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
+import { DocumentedByRules } from '../openapi/documented-by-rules.js';
 import { CARYRX_SHIPPING_METHODS } from './caryrx.wire.js';
 import type {
   CaryRxLocationInput,
@@ -60,6 +63,7 @@ export function IsPastCalendarDate(options?: ValidationOptions): PropertyDecorat
     });
 }
 
+@DocumentedByRules()
 export class CaryRxPatientInputDto implements CaryRxPatientInput {
   @IsString(mustBeString)
   @IsNotEmpty(required)
@@ -84,6 +88,7 @@ export class CaryRxPatientInputDto implements CaryRxPatientInput {
   phoneNumber?: string;
 }
 
+@DocumentedByRules()
 export class CaryRxLocationInputDto implements CaryRxLocationInput {
   @IsOptional()
   @IsString(mustBeString)
@@ -124,6 +129,7 @@ export class CaryRxLocationInputDto implements CaryRxLocationInput {
   longitude?: number;
 }
 
+@DocumentedByRules()
 export class CaryRxPrescriptionInputDto implements CaryRxPrescriptionInput {
   @apply(...idRule())
   patientId: string;
@@ -180,6 +186,7 @@ class CaryRxOrderOptionsDto {
   patientPharmacyNote?: string;
 }
 
+@DocumentedByRules()
 export class CaryRxOrderInputDto extends CaryRxOrderOptionsDto implements CaryRxOrderInput {
   @apply(...idRule())
   patientId: string;
@@ -188,6 +195,7 @@ export class CaryRxOrderInputDto extends CaryRxOrderOptionsDto implements CaryRx
   patientLocationId: string;
 }
 
+@DocumentedByRules()
 export class CaryRxWebhookRegistrationInputDto implements CaryRxWebhookRegistrationInput {
   @Matches(/^https?:\/\/\S+$/, { message: 'must be an absolute http(s) URL' })
   @MaxLength(2048, { message: 'must be at most 2048 characters' })
@@ -213,6 +221,7 @@ export interface PlaceCaryRxOrderInput {
   patientPharmacyNote?: string;
 }
 
+@DocumentedByRules()
 export class PlaceCaryRxOrderInputDto extends CaryRxOrderOptionsDto implements PlaceCaryRxOrderInput {
   @IsString(mustBeString)
   @IsNotEmpty(required)

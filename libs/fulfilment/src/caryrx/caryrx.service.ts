@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CARYRX_HTTP_CLIENT, PROVIDER_ENDPOINTS } from '../fulfilment.constants.js';
 import { providerInvalidResponseError } from '../http/provider-errors.js';
 import type { ProviderHttpClient, ProviderHttpMethod } from '../http/provider-http-client.js';
-import { FulfilmentConfigurationError } from '../orders/fulfilment-errors.js';
+import { FulfilmentConfigurationError, FulfilmentUnsupportedOperationError } from '../orders/fulfilment-errors.js';
 import type { ProviderEndpoints } from '../provider-endpoints.js';
-import { validateId, validateInput } from '../validation.js';
+import { validateId, validateInput, validateParts } from '../validation.js';
 import {
   CaryRxLocationInputDto,
   CaryRxOrderInputDto,
@@ -89,8 +89,12 @@ export class CaryRxService {
   }
 
   async createPatientLocation(patientId: string, input: CaryRxLocationInput): Promise<CaryRxEntityRef> {
-    const id = this.id(patientId, 'CaryRx create patient location');
-    const valid = validateInput(CaryRxLocationInputDto, input, 'CaryRx create patient location');
+    const operation = 'CaryRx create patient location';
+    const [id, valid] = validateParts(
+      operation,
+      () => this.id(patientId, operation, 'patientId'),
+      () => validateInput(CaryRxLocationInputDto, input, operation),
+    );
     return this.created('POST', CARYRX_PATHS.patientLocation(id), locationToWire(id, valid));
   }
 
@@ -98,7 +102,9 @@ export class CaryRxService {
   async createPrescription(input: CaryRxPrescriptionInput): Promise<CaryRxEntityRef> {
     this.requireClient();
     if (this.environment === 'production') {
-      throw new FulfilmentConfigurationError(
+      throw new FulfilmentUnsupportedOperationError(
+        'caryrx',
+        'create prescription',
         'CaryRx create prescription is for testing only and is refused in production (prescriptions arrive from the pharmacy)',
       );
     }
@@ -136,8 +142,8 @@ export class CaryRxService {
     return this.client;
   }
 
-  private id(value: string, operation: string): string {
-    return validateId(value, operation, CARYRX_ID_MAX_LENGTH);
+  private id(value: string, operation: string, path?: string): string {
+    return validateId(value, operation, CARYRX_ID_MAX_LENGTH, path);
   }
 
   private async call<T>(method: ProviderHttpMethod, path: string, body?: unknown, options: CaryRxCallOptions = {}): Promise<T> {

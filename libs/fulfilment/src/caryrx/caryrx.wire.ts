@@ -7,8 +7,9 @@
  * → camelCase. Where the document itself is inconsistent (`updatedAt` / `updated_at`) both are read.
  */
 import { applyDecorators } from '@nestjs/common';
-import { Type } from 'class-transformer';
-import { IsArray, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsArray, IsBoolean, IsDefined, IsISO8601, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { DocumentedByRules } from '../openapi/documented-by-rules.js';
+import { Nested, Rule } from '../validation.js';
 import type {
   CaryRxAddress,
   CaryRxEntityRef,
@@ -389,6 +390,12 @@ export function orderFromWire(wire: CaryRxOrderWire): CaryRxOrder {
 }
 
 // --- webhook bodies (validated by the webhook controllers; unknown fields are stripped) ---------
+//
+// Every field the document prints with a value is declared with that value's type, so a number
+// where the document shows a string (or the reverse) is a 400 naming the field, not something we
+// silently drop. Fields the document prints only as `null` (`prior_auth_status`, `flags`,
+// `activationCode`, …) have no documented type and are not checked. Only ids, statuses,
+// timestamps and tracking are kept (see the events below); the rest is checked and dropped.
 
 const ID_MAX = 64;
 const STATUS_MAX = 64;
@@ -404,17 +411,30 @@ const printableText = Matches(PRINTABLE_TEXT, { message: 'must contain only prin
 /** A CaryRx id in an event body. */
 const RequiredId = () =>
   applyDecorators(
+    IsDefined({ message: 'is required' }),
     IsString({ message: 'must be a string' }),
     IsNotEmpty({ message: 'must not be empty' }),
     MaxLength(ID_MAX, { message: `must be at most ${ID_MAX} characters` }),
     printableId,
   );
+/** A status we store: short printable text. */
+const OptionalStatus = () =>
+  applyDecorators(
+    IsOptional(),
+    IsString({ message: 'must be a string' }),
+    MaxLength(STATUS_MAX, { message: `must be at most ${STATUS_MAX} characters` }),
+    printableText,
+  );
 /** A timestamp CaryRx may or may not send. */
 const OptionalTimestamp = () => applyDecorators(IsOptional(), IsISO8601({}, { message: 'must be an ISO 8601 timestamp' }));
+/** Fields we do not keep, checked for the type the document shows. */
+const OptionalText = () => applyDecorators(IsOptional(), IsString({ message: 'must be a string' }));
+const OptionalNumber = () => applyDecorators(IsOptional(), IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number' }));
+const OptionalBoolean = () => applyDecorators(IsOptional(), IsBoolean({ message: 'must be a boolean' }));
+const OptionalObject = (type: () => Function) => applyDecorators(IsOptional(), IsObject({ message: 'must be an object' }), Nested(type));
 
 export class CaryRxEntityRefBody {
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
+  @OptionalText()
   entity_type?: string | null;
 
   @RequiredId()
@@ -427,15 +447,46 @@ export class CaryRxEntityRefBody {
   updated_at?: string | null;
 }
 
-/** A prescription event: the shape of get prescription (the test payload adds nothing we keep). */
+/** An entry of an order's `prescriptions`: a ref, plus what get order prints beside it. */
+export class CaryRxOrderPrescriptionRefBody extends CaryRxEntityRefBody {
+  @OptionalText()
+  prescription?: string | null;
+
+  @OptionalBoolean()
+  is_refill?: boolean | null;
+}
+
+/** The prescriber block of get prescription (its fields printed as `null` have no documented type). */
+export class CaryRxPrescriberBody {
+  @OptionalText()
+  prescriber_name?: string | null;
+
+  @OptionalText()
+  prescriber_clinic?: string | null;
+
+  @OptionalText()
+  prescriber_address?: string | null;
+
+  @OptionalText()
+  prescriber_address2?: string | null;
+
+  @OptionalText()
+  prescriber_city?: string | null;
+
+  @OptionalText()
+  prescriber_state?: string | null;
+
+  @OptionalText()
+  prescriber_zip?: string | null;
+}
+
+/** A prescription event: the registration test payload and the shape of get prescription. */
+@DocumentedByRules()
 export class CaryRxPrescriptionEventBody {
   @RequiredId()
   id: string;
 
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
-  @MaxLength(STATUS_MAX, { message: `must be at most ${STATUS_MAX} characters` })
-  @printableText
+  @OptionalStatus()
   status?: string | null;
 
   // Not in the doc's prescription payloads; read when present so ordering can be decided.
@@ -445,29 +496,65 @@ export class CaryRxPrescriptionEventBody {
   @OptionalTimestamp()
   updatedAt?: string | null;
 
-  // The doc's test payload prints `entity_type: "prescription"` inside `patient`; only `id` matters.
+  @OptionalText()
+  source?: string | null;
+
+  @OptionalText()
+  medication_name?: string | null;
+
+  // The doc prints `01 01 2000` and `2021 01 01`: a string, its separators a guess, so not a date rule.
+  @OptionalText()
+  last_fill?: string | null;
+
+  @OptionalNumber()
+  qty_written?: number | null;
+
+  @OptionalNumber()
+  days_supply?: number | null;
+
+  @OptionalNumber()
+  total_tablets_remaining?: number | null;
+
+  @OptionalNumber()
+  refills_remaining?: number | null;
+
+  @OptionalNumber()
+  refills_written?: number | null;
+
+  @OptionalNumber()
+  qty_dispensed?: number | null;
+
+  // The doc prints a number (1231234); Rx numbers are often written with leading zeros, so a
+  // string is read too (as CaryRxPrescriptionWire does).
   @IsOptional()
-  @IsObject({ message: 'must be an object' })
-  @ValidateNested()
-  @Type(() => CaryRxEntityRefBody)
+  @Rule('isNumberOrString', (v) => (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string', 'must be a number or a string')
+  rx_number?: number | string | null;
+
+  @OptionalBoolean()
+  auto_refill?: boolean | null;
+
+  // The doc's test payload prints `entity_type: "prescription"` inside `patient`; only `id` matters.
+  @OptionalObject(() => CaryRxEntityRefBody)
   patient?: CaryRxEntityRefBody | null;
+
+  @OptionalObject(() => CaryRxPrescriberBody)
+  prescriber?: CaryRxPrescriberBody | null;
 }
 
-/** An order event: the shape of the doc's order test payload, plus a timestamp when CaryRx sends one. */
+/** An order event: the shape of the doc's order test payload and of get order. */
+@DocumentedByRules()
 export class CaryRxOrderEventBody {
   @RequiredId()
   id: string;
 
+  @IsDefined({ message: 'is required' })
   @IsString({ message: 'must be a string' })
   @IsNotEmpty({ message: 'must not be empty' })
   @MaxLength(STATUS_MAX, { message: `must be at most ${STATUS_MAX} characters` })
   @printableText
   order_status: string;
 
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
-  @MaxLength(STATUS_MAX, { message: `must be at most ${STATUS_MAX} characters` })
-  @printableText
+  @OptionalStatus()
   shipping_method?: string | null;
 
   @IsOptional()
@@ -476,8 +563,7 @@ export class CaryRxOrderEventBody {
   shipment_tracking_url?: string | null;
 
   // The doc's sample has a timestamp here; a non-date value is kept out of `eta` rather than refused.
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
+  @OptionalText()
   shipment_tracking_eta?: string | null;
 
   @OptionalTimestamp()
@@ -489,16 +575,48 @@ export class CaryRxOrderEventBody {
   @OptionalTimestamp()
   updatedAt?: string | null;
 
-  @IsOptional()
-  @IsArray({ message: 'must be an array' })
-  @ValidateNested({ each: true })
-  @Type(() => CaryRxEntityRefBody)
-  prescriptions?: CaryRxEntityRefBody[] | null;
+  @OptionalText()
+  packaging_method?: string | null;
+
+  @OptionalText()
+  delivery_schedule?: string | null;
+
+  @OptionalText()
+  patient_location_id?: string | null;
+
+  @OptionalBoolean()
+  central_fill?: boolean | null;
+
+  @OptionalText()
+  address_to_name?: string | null;
+
+  @OptionalText()
+  address_to_street1?: string | null;
+
+  @OptionalText()
+  address_to_street2?: string | null;
+
+  @OptionalText()
+  address_to_city?: string | null;
+
+  @OptionalText()
+  address_to_state?: string | null;
+
+  @OptionalText()
+  address_to_zip?: string | null;
+
+  @OptionalText()
+  sameday_location_x?: string | null;
+
+  @OptionalText()
+  sameday_location_y?: string | null;
 
   @IsOptional()
-  @IsObject({ message: 'must be an object' })
-  @ValidateNested()
-  @Type(() => CaryRxEntityRefBody)
+  @IsArray({ message: 'must be an array' })
+  @Nested(() => CaryRxOrderPrescriptionRefBody, { each: true })
+  prescriptions?: CaryRxOrderPrescriptionRefBody[] | null;
+
+  @OptionalObject(() => CaryRxEntityRefBody)
   patient?: CaryRxEntityRefBody | null;
 }
 

@@ -6,6 +6,7 @@ import {
   ProviderRequestError,
   providerErrorFromResponse,
   redactSecrets,
+  sentValues,
 } from './provider-errors.js';
 
 describe('extractProviderMessage', () => {
@@ -77,5 +78,25 @@ describe('providerErrorFromResponse', () => {
     expect(err.providerMessage).toBe('key [REDACTED] is revoked');
     expect(err.message).not.toContain('sk_live_abcdef');
     expect(redactSecrets('abc', ['abc'])).toBe('abc'); // too short to be a secret: left alone
+  });
+
+  it('scrubs every value the request sent from the provider message, whole words only', () => {
+    const sent = {
+      recipient: { description: 'Ann Lee', address: { street: '12 Elm St', state: 'OH' }, phone: '6145550100' },
+      patient: { first_name: 'Ann', date_of_birth: '1990-04-02' },
+      location: { latitude: 40.7128 },
+    };
+    const err = providerErrorFromResponse({
+      ...base,
+      status: 422,
+      body: { errors: { recipient: ['Ann Lee at 12 Elm St (6145550100) is outside the area'], patient: ['ann born 1990-04-02: Annual check due'], lat: '40.7128 bad' } },
+      sent,
+    });
+    expect(err.providerMessage).toBe(
+      'recipient: [REDACTED] at [REDACTED] ([REDACTED]) is outside the area; patient: [REDACTED] born [REDACTED]: Annual check due; lat: [REDACTED] bad',
+    );
+    for (const value of ['Ann Lee', '12 Elm St', '6145550100', '1990-04-02', '40.7128']) expect(err.message).not.toContain(value);
+    // Two-letter values (a state) are too short to scrub without blanking out words.
+    expect(sentValues(sent)).not.toContain('OH');
   });
 });

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { FulfilmentError } from '../orders/fulfilment-errors.js';
 
 /** The fulfilment providers this library talks to. */
 export type ProviderName = 'caryrx' | 'scriptdrop';
@@ -41,11 +42,12 @@ export interface ProviderErrorInit {
 }
 
 /**
- * Base of every failure of a provider call. Only safe fields live on it: no headers, no request
- * body, no axios config (which would carry the API key) — so logging or serialising the error
- * can never leak a credential or patient data we sent.
+ * Base of every failure of a provider call (itself a FulfilmentError, the one root of the module's
+ * errors). Only safe fields live on it: no headers, no request body, no axios config (which would
+ * carry the API key) — so logging or serialising the error can never leak a credential or patient
+ * data we sent. `providerMessage` is scrubbed of our credentials and of the values we sent.
  */
-export class ProviderError extends Error {
+export class ProviderError extends FulfilmentError {
   readonly provider: ProviderName;
   readonly code: ProviderErrorCode = 'request';
   readonly status: number | undefined;
@@ -62,7 +64,6 @@ export class ProviderError extends Error {
 
   constructor(message: string, init: ProviderErrorInit, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
     this.provider = init.provider;
     this.status = init.status;
     this.providerMessage = init.providerMessage;
@@ -283,6 +284,43 @@ export function redactSecrets(text: string | undefined, secrets: readonly string
   return out;
 }
 
+/** Shortest sent value that is scrubbed: shorter ones (state codes, flags) would blank out words. */
+const MIN_SENT_VALUE_LENGTH = 3;
+
+/**
+ * Every string (and long number) in a request body we sent: names, dates of birth, phones and
+ * addresses live there. Iterative, as bodies are nested but their depth is bounded by validation.
+ */
+export function sentValues(body: unknown): string[] {
+  const values = new Set<string>();
+  const stack: unknown[] = [body];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === 'string' && value.trim().length >= MIN_SENT_VALUE_LENGTH) values.add(value.trim());
+    else if (typeof value === 'number' && Number.isFinite(value) && String(value).length >= 4) values.add(String(value));
+    else if (typeof value === 'object' && value !== null) stack.push(...Object.values(value));
+  }
+  // Longest first, so a street is scrubbed whole before a shorter value inside it.
+  return [...values].sort((a, b) => b.length - a.length);
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Removes the values we sent from a provider's message: a provider may quote the field it refused
+ * ("recipient Jane Doe at 1 Main St is outside the delivery area"), and the message reaches logs,
+ * the stored `lastError` and, for refusals, the host's client. Whole words only, so a short name
+ * does not blank out the words that merely contain it.
+ */
+export function redactSentValues(text: string | undefined, values: readonly string[]): string | undefined {
+  if (text === undefined || values.length === 0) return text;
+  let out = text;
+  for (const value of values) {
+    out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(value)}(?![\\p{L}\\p{N}])`, 'giu'), '[REDACTED]');
+  }
+  return out;
+}
+
 function prefix(provider: ProviderName, method: string, path: string): string {
   return `${providerDisplayName(provider)} ${method.toUpperCase()} ${stripQuery(path)} failed`;
 }
@@ -308,6 +346,8 @@ export interface ProviderResponseErrorInput {
   retryAfterMs?: number;
   /** Strings to scrub from the provider's message (our credentials). */
   redact?: readonly string[];
+  /** The request body we sent: its values are scrubbed from the provider's message (see redactSentValues). */
+  sent?: unknown;
 }
 
 /**
@@ -317,7 +357,7 @@ export interface ProviderResponseErrorInput {
  */
 export function providerErrorFromResponse(input: ProviderResponseErrorInput): ProviderError {
   const { status } = input;
-  const providerMessage = redactSecrets(extractProviderMessage(input.body), input.redact ?? []);
+  const providerMessage = redactSentValues(redactSecrets(extractProviderMessage(input.body), input.redact ?? []), sentValues(input.sent));
   const statusText = (input.statusText?.trim() || STATUS_CODES[status] || '').trim();
   const message =
     `${prefix(input.provider, input.method, input.path)}: ${status}${statusText ? ` ${statusText}` : ''}` +

@@ -332,6 +332,7 @@ export class ProviderHttpClient {
             retryable: isRetryableFailure(failure, idempotent),
             retryAfterMs,
             redact: secretsOf(auth),
+            sent: req.body,
           });
         }
       } else {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
 import {
-  ProviderError,
+  ProviderInvalidResponseError,
   ProviderNetworkError,
   ProviderTimeoutError,
   ProviderUnavailableError,
@@ -11,7 +11,8 @@ import {
 import { FulfilmentOrder, newFulfilmentOrder } from './entities/fulfilment-order.entity.js';
 import { OrderStatusHistory } from './entities/order-status-history.entity.js';
 import { OrderTransitionService, type OrderObservation } from './order-transitions.service.js';
-import { OrderOutcomeUnknownError } from './fulfilment-errors.js';
+import { FulfilmentError, OrderOutcomeUnknownError } from './fulfilment-errors.js';
+import { toOrderView, type FulfilmentOrderView } from './order-views.js';
 import { runTransaction, serialiseOnSqlite } from './sqlite-serialiser.js';
 
 export interface PlaceOrderRequest {
@@ -30,21 +31,25 @@ export interface ProviderOrderCreated extends OrderObservation {
 }
 
 export interface PlaceOrderResult {
-  order: FulfilmentOrder;
+  order: FulfilmentOrderView;
   /** False when the idempotency key was already used: the stored order is returned, nothing was sent. */
   created: boolean;
 }
 
 /**
  * True when a failed create may nevertheless have created the order at the provider: it timed out
- * after being sent, the connection broke mid-request, or the server failed (500/502/504) while
- * handling it. 503 and 429 mean the provider declined to handle it, and 4xx are definite refusals.
+ * after being sent, the connection broke mid-request, the server failed (500/502/504) while
+ * handling it, or it answered 2xx with a body we cannot read. 503 and 429 mean the provider
+ * declined to handle it, and 4xx are definite refusals. The module's own errors (invalid input,
+ * provider not configured) are thrown before anything is sent.
  */
 export function isCreateOutcomeUnknown(err: unknown): boolean {
   // The HTTP core knows whether the connection was made before a timeout or reset.
   if (err instanceof ProviderTimeoutError || err instanceof ProviderNetworkError) return err.outcomeUnknown;
   if (err instanceof ProviderUnavailableError) return err.status !== 503;
-  return !(err instanceof ProviderError);
+  if (err instanceof ProviderInvalidResponseError) return true;
+  // Anything else unexpected (a crash half-way) may have happened after the request went out.
+  return !(err instanceof FulfilmentError);
 }
 
 /**
@@ -66,7 +71,7 @@ export class OrderPlacementService {
     const existing = await serialiseOnSqlite(this.dataSource, () =>
       this.dataSource.manager.findOne(FulfilmentOrder, { where: { idempotencyKey: request.idempotencyKey } }),
     );
-    if (existing) return { order: existing, created: false };
+    if (existing) return { order: toOrderView(existing), created: false };
 
     const order = newFulfilmentOrder({
       provider: request.provider,
@@ -87,7 +92,7 @@ export class OrderPlacementService {
       const winner = await serialiseOnSqlite(this.dataSource, () =>
         this.dataSource.manager.findOne(FulfilmentOrder, { where: { idempotencyKey: request.idempotencyKey } }),
       );
-      if (winner) return { order: winner, created: false };
+      if (winner) return { order: toOrderView(winner), created: false };
       throw err;
     }
     this.transitions.publish(createdEvent);
@@ -120,7 +125,7 @@ export class OrderPlacementService {
       return this.transitions.apply(manager, fresh, answer, 'create');
     });
     this.transitions.publish(result);
-    return { order: result.order ?? order, created: true };
+    return { order: toOrderView(result.order ?? order), created: true };
   }
 
   private async markUnknown(order: FulfilmentOrder, err: unknown): Promise<void> {

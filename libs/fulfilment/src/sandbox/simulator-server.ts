@@ -48,8 +48,11 @@ export interface RecordedRequest {
 export interface FaultRule {
   method?: string;
   path?: string | RegExp;
-  /** `status`: answer with `status` (e.g. 429 with retryAfter, 500, 503); `latency`: delay then serve normally; `hang`: never answer. */
-  kind: 'status' | 'latency' | 'hang';
+  /**
+   * `status`: answer with `status` (e.g. 429 with retryAfter, 500, 503); `latency`: delay then serve
+   * normally; `hang`: never answer; `reset`: close the connection without an answer.
+   */
+  kind: 'status' | 'latency' | 'hang' | 'reset';
   status?: number;
   /** Retry-After header value (seconds or an HTTP date). */
   retryAfter?: number | string;
@@ -368,6 +371,10 @@ export abstract class SimulatorServer {
       if (fault.kind === 'hang') {
         this.hanging.add(res);
         res.on('close', () => this.hanging.delete(res));
+        return;
+      }
+      if (fault.kind === 'reset') {
+        res.destroy();
         return;
       }
       if (fault.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 0));

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
-import { ProviderInvalidResponseError } from '../http/provider-errors.js';
 import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
-import { FulfilmentError, FulfilmentNotFoundError } from '../orders/fulfilment-errors.js';
+import { FulfilmentNotFoundError, OrderStateError } from '../orders/fulfilment-errors.js';
+import { isTerminal } from '../orders/order-status.js';
+import { toOrderView, type FulfilmentOrderView } from '../orders/order-views.js';
 import { OrderPlacementService, type PlaceOrderResult } from '../orders/order-placement.service.js';
 import { OrderTransitionService, type OrderObservation } from '../orders/order-transitions.service.js';
 import { validateInput } from '../validation.js';
@@ -40,7 +41,7 @@ export function scriptDropObservation(order: ScriptDropOrder): OrderObservation 
 
 /** A delivery as stored, with ScriptDrop's live view of it (fresh signature URL included). */
 export interface ScriptDropDeliveryDetails {
-  order: FulfilmentOrder;
+  order: FulfilmentOrderView;
   remote: ScriptDropOrder;
 }
 
@@ -82,26 +83,24 @@ export class ScriptDropFulfilment {
         serviceLevel: input.order.serviceLevel ?? SCRIPTDROP_DEFAULT_SERVICE_LEVEL,
       },
       async (idempotencyKey) => {
-        try {
-          const created = await this.scriptdrop.createOrder({ ...input.order, externalReferenceNumber: idempotencyKey }, options);
-          return { providerOrderId: created.id, ...scriptDropObservation(created) };
-        } catch (err) {
-          // A 2xx we cannot read still created the order: its outcome is unknown, not refused.
-          if (err instanceof ProviderInvalidResponseError) throw new FulfilmentError(err.message, { cause: err });
-          throw err;
-        }
+        const created = await this.scriptdrop.createOrder({ ...input.order, externalReferenceNumber: idempotencyKey }, options);
+        return { providerOrderId: created.id, ...scriptDropObservation(created) };
       },
     );
   }
 
   /**
    * Cancels the delivery at ScriptDrop (it allows this while `new` or `submitted to courier`) and
-   * records `cancelled` with the cancellation time read back from ScriptDrop. A refusal (e.g. "Order
-   * is not in a cancellable status") is thrown as ProviderValidationError with ScriptDrop's message,
-   * and the local order is left as it was.
+   * records `cancelled` with the cancellation time read back from ScriptDrop. An order already
+   * terminal (delivered, returned, cancelled) is refused here with OrderStateError and nothing is
+   * sent. A refusal by ScriptDrop (e.g. "Order is not in a cancellable status" once picked up) is
+   * thrown as ProviderValidationError with ScriptDrop's message, and the local order is left as it was.
    */
-  async cancel(orderId: string): Promise<FulfilmentOrder> {
+  async cancel(orderId: string): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
+    if (isTerminal(order.status)) {
+      throw new OrderStateError(order, `ScriptDrop order ${order.id} is already ${order.status}: a terminal order cannot be cancelled`);
+    }
     const providerOrderId = this.providerIdOf(order);
     await this.scriptdrop.cancelOrder(providerOrderId);
     // The 204 is the answer; the follow-up GET only adds the cancellation time.
@@ -111,23 +110,23 @@ export class ScriptDropFulfilment {
   }
 
   /** Adds a prescription to the delivery and applies the order ScriptDrop answers with. */
-  async addPrescription(orderId: string, prescription: ScriptDropPrescriptionInput): Promise<FulfilmentOrder> {
+  async addPrescription(orderId: string, prescription: ScriptDropPrescriptionInput): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
     const remote = await this.scriptdrop.addPrescription(this.providerIdOf(order), prescription);
     return this.apply(order, scriptDropObservation(remote));
   }
 
   /** Removes a prescription (by Rx number) from the delivery, then reads the order back. */
-  async removePrescription(orderId: string, rxNumber: string): Promise<FulfilmentOrder> {
+  async removePrescription(orderId: string, rxNumber: string): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
     const providerOrderId = this.providerIdOf(order);
     await this.scriptdrop.removePrescription(providerOrderId, rxNumber);
     const remote = await this.readBack(providerOrderId);
-    return remote ? this.apply(order, scriptDropObservation(remote)) : order;
+    return remote ? this.apply(order, scriptDropObservation(remote)) : toOrderView(order);
   }
 
   /** Reads the delivery at ScriptDrop now and applies what changed. Returns the stored order. */
-  async refresh(orderId: string): Promise<FulfilmentOrder> {
+  async refresh(orderId: string): Promise<FulfilmentOrderView> {
     return (await this.getDeliveryDetails(orderId)).order;
   }
 
@@ -163,7 +162,7 @@ export class ScriptDropFulfilment {
 
   private providerIdOf(order: FulfilmentOrder): string {
     if (!order.providerOrderId) {
-      throw new FulfilmentError(`ScriptDrop order ${order.id} has no ScriptDrop id (its create outcome is unknown): reconcile it first`);
+      throw new OrderStateError(order, `ScriptDrop order ${order.id} has no ScriptDrop id (its create outcome is unknown): reconcile it first`);
     }
     return order.providerOrderId;
   }
@@ -178,10 +177,10 @@ export class ScriptDropFulfilment {
     }
   }
 
-  private async apply(order: FulfilmentOrder, observation: OrderObservation): Promise<FulfilmentOrder> {
+  private async apply(order: FulfilmentOrder, observation: OrderObservation): Promise<FulfilmentOrderView> {
     const result = await serialiseOnSqlite(this.dataSource, () =>
       this.transitions.observe('scriptdrop', order.providerOrderId!, observation, 'api'),
     );
-    return result.order ?? order;
+    return toOrderView(result.order ?? order);
   }
 }

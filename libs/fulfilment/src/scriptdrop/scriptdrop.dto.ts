@@ -3,7 +3,8 @@
  * document's parameter tables (lengths, required fields, types, enums, the rules that depend on the
  * service level or the carrier), checked before anything is sent. validateInput turns the failures
  * into one FulfilmentValidationError naming every bad field path (camelCase, e.g.
- * `recipient.address.zipcode`). Messages name the rule, never the value.
+ * `recipient.address.zipcode`). Messages name the rule, never the value. The public DTOs describe
+ * themselves (and the classes nested in them) to @nestjs/swagger from these rules (DocumentedByRules).
  *
  * Readings of the document, where it is silent or contradicts itself:
  * - `deliveryFee` and `rxAmountDue` are required for `sameday` (the default level) and optional
@@ -17,7 +18,7 @@
  * - `prescriptions` needs at least one entry; `payers` may be empty (cash).
  * - Numeric codes (NPI, NCPDP, NDC, phones, zipcode) must be digits of the documented length.
  */
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMinSize,
   IsArray,
@@ -33,10 +34,10 @@ import {
   MaxLength,
   Min,
   ValidateIf,
-  ValidateNested,
-  registerDecorator,
 } from 'class-validator';
 import { IsPastCalendarDate } from '../caryrx/caryrx.dto.js';
+import { DocumentedByRules } from '../openapi/documented-by-rules.js';
+import { Nested, Rule } from '../validation.js';
 import type {
   ScriptDropAddressInput,
   ScriptDropCarrier,
@@ -96,28 +97,14 @@ const decimal = (min = 0) =>
   );
 const integer = (min = 0) => apply(IsInt({ message: 'must be an integer' }), Min(min, { message: `must be at least ${min}` }));
 const boolean = () => IsBoolean({ message: 'must be a boolean' });
-const nested = (type: () => new () => object) => apply(ValidateNested(), Type(type));
-const nestedList = (type: () => new () => object) => apply(IsArray({ message: 'must be an array' }), ValidateNested({ each: true }), Type(type));
+const nested = (type: () => new () => object) => Nested(type);
+const nestedList = (type: () => new () => object) => apply(IsArray({ message: 'must be an array' }), Nested(type, { each: true }));
 const positive = () =>
   apply(
     required(),
     IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number' }),
     Rule('isPositive', (v) => typeof v !== 'number' || v > 0, 'must be greater than 0'),
   );
-
-/** A rule over the property's value and the object holding it. Skipped for undefined values unless `always`. */
-function Rule(name: string, check: (value: unknown, holder: any) => boolean, message: string, always = false): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name,
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message },
-      validator: {
-        validate: (value: unknown, args) => (!always && value === undefined ? true : check(value, args?.object)),
-      },
-    });
-}
 
 /** `YYYY-MM-DD`, a real calendar date. */
 const calendarDate = () =>
@@ -282,6 +269,7 @@ export class ScriptDropPayerDto implements ScriptDropPayerInput {
 }
 
 /** One prescription: in a create-order body, and the body of add-prescription. */
+@DocumentedByRules()
 export class ScriptDropPrescriptionDto implements ScriptDropPrescriptionInput {
   @text(L.rxNumber)
   number: string;
@@ -390,7 +378,7 @@ export class ScriptDropShippingDto implements ScriptDropShippingInput {
   @Rule(
     'signatureOfCarrier',
     (v, s: ScriptDropShippingDto) => !isCarrier(s.carrier) || (SCRIPTDROP_CARRIER_SIGNATURES[s.carrier] as readonly unknown[]).includes(v),
-    'is not supported by the chosen carrier (USPS: none, required, adult_required, patient_signature; UPS: none, required, adult_required; FedEx: none, required, patient_signature, adult_required)',
+    'must be one the chosen carrier supports (USPS: none, required, adult_required, patient_signature; UPS: none, required, adult_required; FedEx: none, required, patient_signature, adult_required)',
   )
   signature: (typeof SCRIPTDROP_SIGNATURES)[number];
 
@@ -427,6 +415,7 @@ export class ScriptDropShippingDto implements ScriptDropShippingInput {
   dimensions?: ScriptDropDimensionsDto;
 }
 
+@DocumentedByRules()
 export class ScriptDropOrderInputDto implements ScriptDropOrderInput {
   @IsOptional()
   @oneOf(SCRIPTDROP_SERVICE_LEVELS)
@@ -525,6 +514,7 @@ export interface CreateScriptDropDeliveryInput {
   order: ScriptDropOrderInput;
 }
 
+@DocumentedByRules()
 export class CreateScriptDropDeliveryDto implements CreateScriptDropDeliveryInput {
   @text(L.externalReferenceNumber)
   idempotencyKey: string;

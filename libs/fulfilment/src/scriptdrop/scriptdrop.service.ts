@@ -3,7 +3,7 @@ import { SCRIPTDROP_HTTP_CLIENT } from '../fulfilment.constants.js';
 import { providerInvalidResponseError } from '../http/provider-errors.js';
 import type { ProviderHttpClient, ProviderRequest } from '../http/provider-http-client.js';
 import { FulfilmentConfigurationError } from '../orders/fulfilment-errors.js';
-import { validateId, validateInput } from '../validation.js';
+import { validateId, validateInput, validateParts } from '../validation.js';
 import {
   ScriptDropOrderIdsDto,
   ScriptDropOrderInputDto,
@@ -83,15 +83,23 @@ export class ScriptDropService {
 
   /** Adds a prescription to an existing order; answers the order. */
   async addPrescription(orderId: string, prescription: ScriptDropPrescriptionInput, options: ScriptDropCallOptions = {}): Promise<ScriptDropOrder> {
-    const id = this.id(orderId, 'ScriptDrop add prescription');
-    const valid = validateInput(ScriptDropPrescriptionDto, prescription, 'ScriptDrop add prescription');
+    const operation = 'ScriptDrop add prescription';
+    const [id, valid] = validateParts(
+      operation,
+      () => this.id(orderId, operation, 'orderId'),
+      () => validateInput(ScriptDropPrescriptionDto, prescription, operation),
+    );
     return this.orderCall({ method: 'POST', path: SCRIPTDROP_PATHS.prescriptions(id), body: prescriptionToWire(valid), timeoutMs: options.timeoutMs });
   }
 
   /** Removes a prescription (by Rx number) from an order (204). */
   async removePrescription(orderId: string, rxNumber: string, options: ScriptDropCallOptions = {}): Promise<void> {
-    const id = this.id(orderId, 'ScriptDrop remove prescription');
-    const rx = this.id(rxNumber, 'ScriptDrop remove prescription (rx number)');
+    const operation = 'ScriptDrop remove prescription';
+    const [id, rx] = validateParts(
+      operation,
+      () => this.id(orderId, operation, 'orderId'),
+      () => this.id(rxNumber, operation, 'rxNumber'),
+    );
     await this.requireClient().request({ method: 'DELETE', path: SCRIPTDROP_PATHS.prescription(id, rx), timeoutMs: options.timeoutMs });
   }
 
@@ -116,8 +124,8 @@ export class ScriptDropService {
     return this.client;
   }
 
-  private id(value: string, operation: string): string {
-    return validateId(value, operation, SCRIPTDROP_ID_MAX_LENGTH);
+  private id(value: string, operation: string, path?: string): string {
+    return validateId(value, operation, SCRIPTDROP_ID_MAX_LENGTH, path);
   }
 
   /** A call answered with `{"order": {...}}`. */

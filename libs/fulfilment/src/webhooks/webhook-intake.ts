@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   Inject,
   Injectable,
   PayloadTooLargeException,
@@ -12,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { MAX_INPUT_DEPTH, tooDeepPath } from '../validation.js';
 import { RESOLVED_OPTIONS } from '../fulfilment.constants.js';
 import type { ResolvedFulfilmentOptions } from '../fulfilment.options.js';
+import { invalidWebhookBody } from './webhook-body.js';
 import { createTokenMatcher } from './webhook-secrets.js';
 
 /** What the intake needs of a request before its body: the raw URL (query included) and the headers. */
@@ -44,7 +44,14 @@ export function tokenOf(url: string | undefined): string | undefined {
   return tokens.length === 1 ? tokens[0] : undefined;
 }
 
-const bodyError = (message: string, path: string, messages: string[]) => new BadRequestException({ statusCode: 400, message, fields: [{ path, messages }] });
+/** The intake's refusals (the OpenAPI description shows these very bodies as its examples). */
+export const WEBHOOK_REFUSALS = {
+  unauthorized: () => new UnauthorizedException('invalid or missing webhook token'),
+  unsupportedMediaType: () => new UnsupportedMediaTypeException('webhook body must be uncompressed JSON (content-type application/json)'),
+  tooLarge: (maxBytes: number) => new PayloadTooLargeException(`webhook body exceeds ${maxBytes} bytes`),
+};
+
+const bodyError = (message: string, path: string, rule: string) => invalidWebhookBody([{ path, message: rule }], message);
 
 /** Buffers a body up to `max` bytes; past that, stops keeping it and fails with `tooLarge()`. */
 function readCapped(stream: Readable, max: number, tooLarge: () => HttpException): Promise<Buffer> {
@@ -64,7 +71,7 @@ function readCapped(stream: Readable, max: number, tooLarge: () => HttpException
     };
     const onEnd = () => settle(() => resolve(Buffer.concat(chunks, size)));
     // The client went away (or the stream failed) before the end of the body.
-    const onCutShort = () => settle(() => reject(bodyError('body was not received completely', '(body)', ['was cut short'])));
+    const onCutShort = () => settle(() => reject(bodyError('body was not received completely', '(body)', 'was cut short')));
     stream.on('data', onData).on('end', onEnd).on('error', onCutShort).on('close', onCutShort);
     // Flowing even if someone paused it before.
     stream.resume();
@@ -94,14 +101,14 @@ export class WebhookIntake {
 
   /** Rules 1–3 on the request line and headers: the refusal, or undefined. */
   screen({ url, headers }: WebhookRequestHead): HttpException | undefined {
-    if (!this.matches(tokenOf(url))) return new UnauthorizedException('invalid or missing webhook token');
+    if (!this.matches(tokenOf(url))) return WEBHOOK_REFUSALS.unauthorized();
     const type = headers['content-type'];
     const encoding = headers['content-encoding'];
     const declared = Number(headers['content-length']);
     const hasBody = headers['transfer-encoding'] !== undefined || declared > 0;
     const encoded = encoding !== undefined && encoding.trim().toLowerCase() !== 'identity';
     if (encoded || (type === undefined ? hasBody : !isJsonContentType(type))) {
-      return new UnsupportedMediaTypeException('webhook body must be uncompressed JSON (content-type application/json)');
+      return WEBHOOK_REFUSALS.unsupportedMediaType();
     }
     if (declared > this.maxBytes) return this.tooLarge();
     return undefined;
@@ -116,7 +123,7 @@ export class WebhookIntake {
     try {
       parsed = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
     } catch {
-      throw bodyError('body is not valid JSON', '(body)', ['must be valid JSON']);
+      throw bodyError('body is not valid JSON', '(body)', 'must be valid JSON');
     }
     return this.shaped(parsed);
   }
@@ -141,17 +148,17 @@ export class WebhookIntake {
   }
 
   private anObject(body: unknown): object {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bodyError('body must be a JSON object', '(body)', ['must be a JSON object']);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bodyError('body must be a JSON object', '(body)', 'must be a JSON object');
     return body;
   }
 
   private shallow(body: unknown): void {
     const deep = tooDeepPath(body);
     const message = `must not nest deeper than ${MAX_INPUT_DEPTH} levels`;
-    if (deep) throw bodyError(`${deep} ${message}`, deep, [message]);
+    if (deep) throw bodyError(`${deep} ${message}`, deep, message);
   }
 
   private tooLarge(): PayloadTooLargeException {
-    return new PayloadTooLargeException(`webhook body exceeds ${this.maxBytes} bytes`);
+    return WEBHOOK_REFUSALS.tooLarge(this.maxBytes);
   }
 }

@@ -4,6 +4,7 @@ import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { DEFAULT_ROUTE_PREFIX, type ResolvedFulfilmentOptions } from '../fulfilment.options.js';
 import { RESOLVED_OPTIONS } from '../fulfilment.constants.js';
 import type { ProviderName } from '../http/provider-errors.js';
+import { describeWebhookRoutes } from '../openapi/webhook-openapi.js';
 import { WebhookFrontDoor } from './webhook-front-door.js';
 import { WebhookIntake } from './webhook-intake.js';
 import { WebhookResponder } from './webhook-responder.js';
@@ -11,6 +12,7 @@ import { WebhookResponder } from './webhook-responder.js';
 const WEBHOOK_SUBPATH = 'fulfilment:webhook-subpath';
 const WEBHOOK_SOURCE = 'fulfilment:webhook-source';
 export const WEBHOOK_ROUTES = Symbol('FULFILMENT_WEBHOOK_ROUTES');
+const WEBHOOK_OPENAPI = Symbol('FULFILMENT_WEBHOOK_OPENAPI');
 
 export interface WebhookSourceInfo {
   provider: ProviderName;
@@ -49,17 +51,18 @@ export const webhookPath = (routePrefix: string, subPath: string): string => `${
  * Nest reads controller paths when the app initialises, after every provider was built. Each
  * forRoot/forRootAsync call gets its own subclasses of the webhook controllers, and a provider
  * that runs once the options are resolved sets their path. Own subclasses keep two apps in one
- * process (tests, replicas) from sharing a prefix. The other providers are the routes' intake
- * (checks and body reading) and the front door that puts it ahead of the adapter's body parsers.
+ * process (tests, replicas) from sharing a prefix. The other providers are the routes' OpenAPI
+ * description (`openApi: false` leaves them out of the host's document), their intake (checks and
+ * body reading) and the front door that puts it ahead of the adapter's body parsers.
  */
-export function bindWebhookControllers(controllers: Type[]): { controllers: Type[]; providers: Provider[] } {
+export function bindWebhookControllers(controllers: Type[], { openApi }: { openApi: boolean }): { controllers: Type[]; providers: Provider[] } {
   const bound = controllers.map((base) => {
     const subPath = Reflect.getMetadata(WEBHOOK_SUBPATH, base) as string | undefined;
     const source = webhookSourceOf(base);
     if (!subPath || !source) throw new Error(`${base.name} is not decorated with @WebhookController() and @WebhookSource()`);
     const subclass = class extends base {};
     Object.defineProperty(subclass, 'name', { value: base.name });
-    return { subclass, subPath, source };
+    return { base, subclass, subPath, source };
   });
   return {
     controllers: bound.map((b) => b.subclass),
@@ -74,6 +77,8 @@ export function bindWebhookControllers(controllers: Type[]): { controllers: Type
             return { path, source };
           }),
       },
+      // Built while the app is created, so the description is in place before the host builds its document.
+      { provide: WEBHOOK_OPENAPI, useFactory: () => describeWebhookRoutes(bound, openApi) },
       WebhookIntake,
       WebhookResponder,
       {

@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { FULFILMENT_ENTITIES, FULFILMENT_MIGRATIONS, FulfilmentModule, FulfilmentModuleOptions } from 'nestjs-fulfilment';
+import {
+  FULFILMENT_ENTITIES,
+  FULFILMENT_MIGRATIONS,
+  FulfilmentExceptionFilter,
+  FulfilmentModule,
+  FulfilmentModuleOptions,
+} from 'nestjs-fulfilment';
 import { AppController } from './app.controller';
 import { PharmacyController } from './pharmacy.controller';
 
@@ -45,5 +52,7 @@ export function fulfilmentOptions(config: ConfigService): FulfilmentModuleOption
     FulfilmentModule.forRootAsync({ isGlobal: true, inject: [ConfigService], useFactory: fulfilmentOptions }),
   ],
   controllers: [AppController, PharmacyController],
+  // The module's errors answer with their documented status and body.
+  providers: [{ provide: APP_FILTER, useClass: FulfilmentExceptionFilter }],
 })
 export class AppModule {}

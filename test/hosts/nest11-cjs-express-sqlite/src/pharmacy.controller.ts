@@ -1,7 +1,7 @@
-import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
-import { FulfilmentNotFoundError, FulfilmentService, FulfilmentValidationError } from 'nestjs-fulfilment';
+import { FulfilmentService } from 'nestjs-fulfilment';
 
 class PatientDto {
   @IsString() @Length(1, 100) id: string;
@@ -45,106 +45,96 @@ export class CourierCheckoutDto {
   @ValidateNested() @Type(() => RxDto) rx: RxDto;
 }
 
-/** The portal's checkout API over the fulfilment module. */
+/** The portal's checkout API over the fulfilment module; its errors are answered by FulfilmentExceptionFilter. */
 @Controller()
 export class PharmacyController {
   constructor(private readonly fulfilment: FulfilmentService) {}
 
   @Post('checkouts/caryrx')
   async pharmacy(@Body() dto: PharmacyCheckoutDto) {
-    return this.mapErrors(async () => {
-      const { caryrx } = this.fulfilment;
-      const { patient, address, medication } = dto;
-      const link = await caryrx.ensurePatient(patient.id, {
-        firstName: patient.firstName,
-        lastName: patient.lastName,
-        dob: patient.dob,
-        phoneNumber: patient.phone,
-      });
-      const location = await caryrx.addLocation(patient.id, { street1: address.street1, city: address.city, state: address.state, zip: address.zip });
-      const rx = await caryrx.createPrescription({
-        patientId: link.providerPatientId!,
-        medicationName: medication.name,
-        qtyWritten: medication.quantity,
-        refillsWritten: 0,
-        daysSupply: medication.daysSupply,
-      });
-      const { order } = await caryrx.placeOrder({
-        idempotencyKey: `portal:${dto.reference}`,
-        hostReference: dto.reference,
-        patientHostReference: patient.id,
-        locationId: location.id,
-        prescriptionIds: [rx.providerPrescriptionId],
-        shippingMethod: 'sameday_delivery',
-      });
-      return { orderId: order.id, status: order.status };
+    const { caryrx } = this.fulfilment;
+    const { patient, address, medication } = dto;
+    const link = await caryrx.ensurePatient(patient.id, {
+      firstName: patient.firstName,
+      lastName: patient.lastName,
+      dob: patient.dob,
+      phoneNumber: patient.phone,
     });
+    const location = await caryrx.addLocation(patient.id, { street1: address.street1, city: address.city, state: address.state, zip: address.zip });
+    const rx = await caryrx.createPrescription({
+      patientId: link.providerPatientId!,
+      medicationName: medication.name,
+      qtyWritten: medication.quantity,
+      refillsWritten: 0,
+      daysSupply: medication.daysSupply,
+    });
+    const { order } = await caryrx.placeOrder({
+      idempotencyKey: `portal:${dto.reference}`,
+      hostReference: dto.reference,
+      patientHostReference: patient.id,
+      locationId: location.id,
+      prescriptionIds: [rx.providerPrescriptionId],
+      shippingMethod: 'sameday_delivery',
+    });
+    return { orderId: order.id, status: order.status };
   }
 
   @Post('checkouts/scriptdrop')
   async courier(@Body() dto: CourierCheckoutDto) {
-    return this.mapErrors(async () => {
-      const { patient, address, rx } = dto;
-      const { order } = await this.fulfilment.scriptdrop.createDelivery({
-        idempotencyKey: `portal:${dto.reference}`,
-        hostReference: dto.reference,
-        order: {
-          deliveryFee: 5,
-          rxAmountDue: 0,
-          pharmacy: { npi: '1234567890', ncpdp: '1234567' },
-          recipient: {
-            description: `${patient.firstName} ${patient.lastName}`,
-            mobilePhoneNumber: patient.phone,
-            isPatient: true,
-            address: { street: address.street1, city: address.city, state: address.state, zipcode: address.zip },
-          },
-          patient: { firstName: patient.firstName, lastName: patient.lastName, gender: 'unspecified', dateOfBirth: patient.dob, mobilePhoneNumber: patient.phone },
-          prescriptions: [
-            {
-              number: rx.number,
-              ndc: rx.ndc,
-              refrigeration: 'none',
-              daysSupply: rx.daysSupply,
-              fillQuantity: rx.quantity,
-              fillNumber: 1,
-              patientPay: 0,
-              prescriber: {
-                firstName: 'Portal',
-                lastName: 'Prescriber',
-                npi: '1234567890',
-                address: { street: '1 Clinic Way', city: 'Columbus', state: 'OH', zipcode: '43210' },
-              },
-              payers: [{ bin: '1112', pcn: '2222', rxGroup: 'PORTAL', coverageType: 'primary', governmentPlanIndicator: false }],
-            },
-          ],
+    const { patient, address, rx } = dto;
+    const { order } = await this.fulfilment.scriptdrop.createDelivery({
+      idempotencyKey: `portal:${dto.reference}`,
+      hostReference: dto.reference,
+      order: {
+        deliveryFee: 5,
+        rxAmountDue: 0,
+        pharmacy: { npi: '1234567890', ncpdp: '1234567' },
+        recipient: {
+          description: `${patient.firstName} ${patient.lastName}`,
+          mobilePhoneNumber: patient.phone,
+          isPatient: true,
+          address: { street: address.street1, city: address.city, state: address.state, zipcode: address.zip },
         },
-      });
-      return { orderId: order.id, status: order.status };
+        patient: { firstName: patient.firstName, lastName: patient.lastName, gender: 'unspecified', dateOfBirth: patient.dob, mobilePhoneNumber: patient.phone },
+        prescriptions: [
+          {
+            number: rx.number,
+            ndc: rx.ndc,
+            refrigeration: 'none',
+            daysSupply: rx.daysSupply,
+            fillQuantity: rx.quantity,
+            fillNumber: 1,
+            patientPay: 0,
+            prescriber: {
+              firstName: 'Portal',
+              lastName: 'Prescriber',
+              npi: '1234567890',
+              address: { street: '1 Clinic Way', city: 'Columbus', state: 'OH', zipcode: '43210' },
+            },
+            payers: [{ bin: '1112', pcn: '2222', rxGroup: 'PORTAL', coverageType: 'primary', governmentPlanIndicator: false }],
+          },
+        ],
+      },
     });
+    return { orderId: order.id, status: order.status };
   }
 
   @Get('orders/:id')
   async order(@Param('id') id: string) {
-    return this.mapErrors(async () => {
-      const order = await this.fulfilment.getOrder(id);
-      const history = await this.fulfilment.getOrderHistory(id);
-      return {
-        id: order.id,
-        provider: order.provider,
-        status: order.status,
-        providerStatus: order.providerStatus,
-        history: history.map((h) => ({ from: h.fromStatus, to: h.toStatus, providerStatus: h.toProviderStatus, source: h.source })),
-      };
-    });
+    const order = await this.fulfilment.getOrder(id);
+    const history = await this.fulfilment.getOrderHistory(id);
+    return {
+      id: order.id,
+      provider: order.provider,
+      status: order.status,
+      providerStatus: order.providerStatus,
+      history: history.map((h) => ({ from: h.fromStatus, to: h.toStatus, providerStatus: h.toProviderStatus, source: h.source })),
+    };
   }
 
-  private async mapErrors<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof FulfilmentValidationError) throw new BadRequestException({ message: err.message, fields: err.fields });
-      if (err instanceof FulfilmentNotFoundError) throw new NotFoundException(err.message);
-      throw err;
-    }
+  @Delete('orders/:id')
+  async cancel(@Param('id') id: string) {
+    const order = await this.fulfilment.cancelOrder(id);
+    return { orderId: order.id, status: order.status };
   }
 }

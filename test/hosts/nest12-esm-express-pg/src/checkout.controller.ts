@@ -1,25 +1,7 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  HttpStatus,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  UnprocessableEntityException,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import {
-  FulfilmentConfigurationError,
-  FulfilmentNotFoundError,
-  FulfilmentService,
-  FulfilmentValidationError,
-  type FulfilmentOrder,
-  type OrderStatusHistory,
-} from 'nestjs-fulfilment';
+import { FulfilmentService, type FulfilmentOrderHistoryEntry, type FulfilmentOrderView } from 'nestjs-fulfilment';
 
 // Every field of every nested object is declared: the global pipe forbids anything else.
 export class PatientDto {
@@ -65,14 +47,8 @@ export class ScriptDropCheckoutDto {
   @ValidateNested() @Type(() => RxDto) rx: RxDto;
 }
 
-function rethrow(err: unknown): never {
-  if (err instanceof FulfilmentValidationError) throw new BadRequestException({ statusCode: HttpStatus.BAD_REQUEST, message: err.message, fields: err.fields });
-  if (err instanceof FulfilmentNotFoundError) throw new NotFoundException(err.message);
-  if (err instanceof FulfilmentConfigurationError) throw new UnprocessableEntityException(err.message);
-  throw err;
-}
-
-const summary = (order: FulfilmentOrder) => ({ orderId: order.id, status: order.status });
+// The module's errors are answered by FulfilmentExceptionFilter (registered in setup.ts).
+const summary = (order: FulfilmentOrderView) => ({ orderId: order.id, status: order.status });
 
 @Controller('health')
 export class HealthController {
@@ -88,74 +64,66 @@ export class CheckoutController {
 
   @Post('caryrx')
   async caryrx(@Body() body: CaryRxCheckoutDto) {
-    try {
-      const { caryrx } = this.fulfilment;
-      const { patient, address, medication } = body;
-      const link = await caryrx.ensurePatient(patient.id, { firstName: patient.firstName, lastName: patient.lastName, dob: patient.dob, phoneNumber: patient.phone });
-      const location = await caryrx.addLocation(patient.id, { street1: address.street1, city: address.city, state: address.state, zip: address.zip });
-      const rx = await caryrx.createPrescription({
-        patientId: link.providerPatientId!,
-        medicationName: medication.name,
-        qtyWritten: medication.quantity,
-        refillsWritten: 0,
-        daysSupply: medication.daysSupply,
-      });
-      const { order } = await caryrx.placeOrder({
-        idempotencyKey: `clinic/${body.reference}`,
-        hostReference: body.reference,
-        patientHostReference: patient.id,
-        locationId: location.id,
-        prescriptionIds: [rx.providerPrescriptionId],
-        shippingMethod: body.shippingMethod ?? 'sameday_delivery',
-      });
-      return summary(order);
-    } catch (err) {
-      rethrow(err);
-    }
+    const { caryrx } = this.fulfilment;
+    const { patient, address, medication } = body;
+    const link = await caryrx.ensurePatient(patient.id, { firstName: patient.firstName, lastName: patient.lastName, dob: patient.dob, phoneNumber: patient.phone });
+    const location = await caryrx.addLocation(patient.id, { street1: address.street1, city: address.city, state: address.state, zip: address.zip });
+    const rx = await caryrx.createPrescription({
+      patientId: link.providerPatientId!,
+      medicationName: medication.name,
+      qtyWritten: medication.quantity,
+      refillsWritten: 0,
+      daysSupply: medication.daysSupply,
+    });
+    const { order } = await caryrx.placeOrder({
+      idempotencyKey: `clinic/${body.reference}`,
+      hostReference: body.reference,
+      patientHostReference: patient.id,
+      locationId: location.id,
+      prescriptionIds: [rx.providerPrescriptionId],
+      shippingMethod: body.shippingMethod ?? 'sameday_delivery',
+    });
+    return summary(order);
   }
 
   @Post('scriptdrop')
   async scriptdrop(@Body() body: ScriptDropCheckoutDto) {
     const { patient, address, rx } = body;
-    try {
-      const { order } = await this.fulfilment.scriptdrop.createDelivery({
-        idempotencyKey: `clinic/${body.reference}`,
-        hostReference: body.reference,
-        order: {
-          deliveryFee: 6,
-          rxAmountDue: 0,
-          pharmacy: { npi: '1234567890', ncpdp: '1234567' },
-          recipient: {
-            description: `${patient.firstName} ${patient.lastName}`,
-            mobilePhoneNumber: patient.phone,
-            isPatient: true,
-            address: { street: address.street1, city: address.city, state: address.state, zipcode: address.zip },
-          },
-          patient: { firstName: patient.firstName, lastName: patient.lastName, gender: 'unspecified', dateOfBirth: patient.dob, mobilePhoneNumber: patient.phone },
-          prescriptions: [
-            {
-              number: rx.number,
-              ndc: rx.ndc,
-              refrigeration: 'none',
-              daysSupply: rx.daysSupply,
-              fillQuantity: rx.quantity,
-              fillNumber: 1,
-              patientPay: 0,
-              prescriber: {
-                firstName: 'Clinic',
-                lastName: 'Prescriber',
-                npi: '1234567890',
-                address: { street: '1 Clinic Way', city: 'Columbus', state: 'OH', zipcode: '43210' },
-              },
-              payers: [{ bin: '1112', pcn: '2222', rxGroup: 'CLINIC', coverageType: 'primary', governmentPlanIndicator: false }],
-            },
-          ],
+    const { order } = await this.fulfilment.scriptdrop.createDelivery({
+      idempotencyKey: `clinic/${body.reference}`,
+      hostReference: body.reference,
+      order: {
+        deliveryFee: 6,
+        rxAmountDue: 0,
+        pharmacy: { npi: '1234567890', ncpdp: '1234567' },
+        recipient: {
+          description: `${patient.firstName} ${patient.lastName}`,
+          mobilePhoneNumber: patient.phone,
+          isPatient: true,
+          address: { street: address.street1, city: address.city, state: address.state, zipcode: address.zip },
         },
-      });
-      return summary(order);
-    } catch (err) {
-      rethrow(err);
-    }
+        patient: { firstName: patient.firstName, lastName: patient.lastName, gender: 'unspecified', dateOfBirth: patient.dob, mobilePhoneNumber: patient.phone },
+        prescriptions: [
+          {
+            number: rx.number,
+            ndc: rx.ndc,
+            refrigeration: 'none',
+            daysSupply: rx.daysSupply,
+            fillQuantity: rx.quantity,
+            fillNumber: 1,
+            patientPay: 0,
+            prescriber: {
+              firstName: 'Clinic',
+              lastName: 'Prescriber',
+              npi: '1234567890',
+              address: { street: '1 Clinic Way', city: 'Columbus', state: 'OH', zipcode: '43210' },
+            },
+            payers: [{ bin: '1112', pcn: '2222', rxGroup: 'CLINIC', coverageType: 'primary', governmentPlanIndicator: false }],
+          },
+        ],
+      },
+    });
+    return summary(order);
   }
 }
 
@@ -165,18 +133,19 @@ export class OrdersController {
 
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
-    try {
-      const order = await this.fulfilment.getOrder(id);
-      const history: OrderStatusHistory[] = await this.fulfilment.getOrderHistory(id);
-      return {
-        id: order.id,
-        provider: order.provider,
-        status: order.status,
-        providerStatus: order.providerStatus,
-        history: history.map((h) => ({ from: h.fromStatus, to: h.toStatus, providerStatus: h.toProviderStatus, source: h.source })),
-      };
-    } catch (err) {
-      rethrow(err);
-    }
+    const order = await this.fulfilment.getOrder(id);
+    const history: FulfilmentOrderHistoryEntry[] = await this.fulfilment.getOrderHistory(id);
+    return {
+      id: order.id,
+      provider: order.provider,
+      status: order.status,
+      providerStatus: order.providerStatus,
+      history: history.map((h) => ({ from: h.fromStatus, to: h.toStatus, providerStatus: h.toProviderStatus, source: h.source })),
+    };
+  }
+
+  @Delete(':id')
+  async cancel(@Param('id', new ParseUUIDPipe()) id: string) {
+    return summary(await this.fulfilment.cancelOrder(id));
   }
 }

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { FulfilmentModule } from 'nestjs-fulfilment';
+import { FulfilmentExceptionFilter, FulfilmentModule } from 'nestjs-fulfilment';
 import { databaseOptions, fulfilmentOptions } from './config.js';
 import { DispatchController } from './dispatch.controller.js';
 
@@ -13,5 +14,7 @@ import { DispatchController } from './dispatch.controller.js';
     FulfilmentModule.forRootAsync({ useFactory: fulfilmentOptions }),
   ],
   controllers: [DispatchController],
+  // The module's errors answer with their documented status and body, on Fastify as on express.
+  providers: [{ provide: APP_FILTER, useClass: FulfilmentExceptionFilter }],
 })
 export class AppModule {}

@@ -1,12 +1,7 @@
-import { BadRequestException, Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Min, ValidateNested } from 'class-validator';
-import {
-  FulfilmentNotFoundError,
-  FulfilmentService,
-  FulfilmentValidationError,
-  type ScriptDropOrderInput,
-} from 'nestjs-fulfilment';
+import { FulfilmentService, type ScriptDropOrderInput } from 'nestjs-fulfilment';
 
 class Patient {
   @IsString() @Length(1, 100) id: string;
@@ -96,64 +91,54 @@ export class DispatchController {
   }
 
   @Post('checkouts/caryrx')
-  pharmacy(@Body() body: PharmacyCheckout) {
-    return this.handle(async () => {
-      const { caryrx } = this.fulfilment;
-      const { patient, address, medication } = body;
-      const link = await caryrx.ensurePatient(patient.id, { firstName: patient.firstName, lastName: patient.lastName, dob: patient.dob, phoneNumber: patient.phone });
-      const location = await caryrx.addLocation(patient.id, { street1: address.street1, city: address.city, state: address.state, zip: address.zip });
-      const rx = await caryrx.createPrescription({
-        patientId: link.providerPatientId!,
-        medicationName: medication.name,
-        qtyWritten: medication.quantity,
-        refillsWritten: 0,
-        daysSupply: medication.daysSupply,
-      });
-      const { order } = await caryrx.placeOrder({
-        idempotencyKey: `gateway-${body.reference}`,
-        hostReference: body.reference,
-        patientHostReference: patient.id,
-        locationId: location.id,
-        prescriptionIds: [rx.providerPrescriptionId],
-        shippingMethod: 'sameday_delivery',
-      });
-      return { orderId: order.id, status: order.status };
+  async pharmacy(@Body() body: PharmacyCheckout) {
+    const { caryrx } = this.fulfilment;
+    const { patient, address, medication } = body;
+    const link = await caryrx.ensurePatient(patient.id, { firstName: patient.firstName, lastName: patient.lastName, dob: patient.dob, phoneNumber: patient.phone });
+    const location = await caryrx.addLocation(patient.id, { street1: address.street1, city: address.city, state: address.state, zip: address.zip });
+    const rx = await caryrx.createPrescription({
+      patientId: link.providerPatientId!,
+      medicationName: medication.name,
+      qtyWritten: medication.quantity,
+      refillsWritten: 0,
+      daysSupply: medication.daysSupply,
     });
+    const { order } = await caryrx.placeOrder({
+      idempotencyKey: `gateway-${body.reference}`,
+      hostReference: body.reference,
+      patientHostReference: patient.id,
+      locationId: location.id,
+      prescriptionIds: [rx.providerPrescriptionId],
+      shippingMethod: 'sameday_delivery',
+    });
+    return { orderId: order.id, status: order.status };
   }
 
   @Post('checkouts/scriptdrop')
-  courier(@Body() body: CourierCheckout) {
-    return this.handle(async () => {
-      const { order } = await this.fulfilment.scriptdrop.createDelivery({
-        idempotencyKey: `gateway-${body.reference}`,
-        hostReference: body.reference,
-        order: courierOrder(body),
-      });
-      return { orderId: order.id, status: order.status };
+  async courier(@Body() body: CourierCheckout) {
+    const { order } = await this.fulfilment.scriptdrop.createDelivery({
+      idempotencyKey: `gateway-${body.reference}`,
+      hostReference: body.reference,
+      order: courierOrder(body),
     });
+    return { orderId: order.id, status: order.status };
   }
 
   @Get('orders/:id')
-  order(@Param('id', ParseUUIDPipe) id: string) {
-    return this.handle(async () => {
-      const [order, history] = await Promise.all([this.fulfilment.getOrder(id), this.fulfilment.getOrderHistory(id)]);
-      return {
-        id: order.id,
-        provider: order.provider,
-        status: order.status,
-        providerStatus: order.providerStatus,
-        history: history.map((h) => ({ from: h.fromStatus, to: h.toStatus, providerStatus: h.toProviderStatus, source: h.source })),
-      };
-    });
+  async order(@Param('id', ParseUUIDPipe) id: string) {
+    const [order, history] = await Promise.all([this.fulfilment.getOrder(id), this.fulfilment.getOrderHistory(id)]);
+    return {
+      id: order.id,
+      provider: order.provider,
+      status: order.status,
+      providerStatus: order.providerStatus,
+      history: history.map((h) => ({ from: h.fromStatus, to: h.toStatus, providerStatus: h.toProviderStatus, source: h.source })),
+    };
   }
 
-  private async handle<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof FulfilmentValidationError) throw new BadRequestException({ message: err.message, fields: err.fields });
-      if (err instanceof FulfilmentNotFoundError) throw new NotFoundException(err.message);
-      throw err;
-    }
+  @Delete('orders/:id')
+  async cancel(@Param('id', ParseUUIDPipe) id: string) {
+    const order = await this.fulfilment.cancelOrder(id);
+    return { orderId: order.id, status: order.status };
   }
 }

@@ -6,7 +6,8 @@ import type { ProviderName } from '../../http/provider-errors.js';
  * applied: changed our state; unchanged: same state as stored; stale: older than what is stored;
  * unmatched: about an object we do not hold; test: a registration test payload; failed: applying threw.
  */
-export type InboxOutcome = 'applied' | 'unchanged' | 'stale' | 'unmatched' | 'test' | 'failed';
+export const INBOX_OUTCOMES = ['applied', 'unchanged', 'stale', 'unmatched', 'test', 'failed'] as const;
+export type InboxOutcome = (typeof INBOX_OUTCOMES)[number];
 
 /**
  * Every accepted webhook, written before the 2xx. The dedup key is the primary key, so a second
