@@ -177,7 +177,8 @@ describe('sample host (sandbox, real HTTP)', () => {
     expect(JSON.stringify(res.body)).not.toContain('1230 Street');
     expect(await app.get(FulfilmentService).findOrderByIdempotencyKey('checkout:e2e-bad')).toBeNull();
     await request(url).post('/checkout/caryrx').send({ reference: 'x' }).expect(400);
-    await request(url).get('/orders/not-a-uuid').expect(400);
+    const badId = await request(url).get('/orders/not-a-uuid').expect(400);
+    expect(badId.body).toMatchObject({ statusCode: 400, type: 'invalid_input', fields: [{ path: 'id', message: 'must be a UUID' }] });
     const missing = await request(url).get('/orders/00000000-0000-4000-8000-000000000000').expect(404);
     expect(missing.body).toMatchObject({ statusCode: 404, error: 'Not Found', type: 'not_found' });
   });

@@ -8,7 +8,7 @@ import {
   ApiPropertyOptional,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { FulfilmentService, type FulfilmentOrderHistoryEntry, type FulfilmentOrderView } from 'nestjs-fulfilment';
+import { FulfilmentService, FulfilmentValidationError, type FulfilmentOrderHistoryEntry, type FulfilmentOrderView } from 'nestjs-fulfilment';
 
 export class StatusChangeView {
   @ApiPropertyOptional({ nullable: true }) from: string | null;
@@ -53,6 +53,10 @@ export function orderView(order: FulfilmentOrderView, history: FulfilmentOrderHi
   };
 }
 
+/** The order id in the path, refused in the same envelope as every other bad field. */
+const orderIdPipe = (operation: string) =>
+  new ParseUUIDPipe({ exceptionFactory: () => new FulfilmentValidationError(operation, [{ path: 'id', message: 'must be a UUID' }]) });
+
 @ApiTags('orders')
 @Controller('orders')
 export class OrdersController {
@@ -61,7 +65,7 @@ export class OrdersController {
   @Get(':id')
   @ApiOkResponse({ type: OrderView, description: 'status, provider status and history' })
   @ApiNotFoundResponse()
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderView> {
+  async get(@Param('id', orderIdPipe('read order')) id: string): Promise<OrderView> {
     const [order, history] = await Promise.all([this.fulfilment.getOrder(id), this.fulfilment.getOrderHistory(id)]);
     return orderView(order, history);
   }
@@ -72,7 +76,7 @@ export class OrdersController {
   @ApiUnprocessableEntityResponse({
     description: 'CaryRx orders cannot be cancelled (`unsupported_operation`), or ScriptDrop refused (`provider_validation`, e.g. "Order is not in a cancellable status")',
   })
-  async cancel(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderView> {
+  async cancel(@Param('id', orderIdPipe('cancel order')) id: string): Promise<OrderView> {
     const order = await this.fulfilment.cancelOrder(id);
     return orderView(order, await this.fulfilment.getOrderHistory(id));
   }
