@@ -93,7 +93,9 @@ describe.each(TEST_ADAPTERS)('CaryRx webhooks on %s', (adapter) => {
     const rows = await historyOf(order.id);
     expect(rows.map((h) => [h.fromProviderStatus, h.toProviderStatus, h.source])).toEqual([['pending', 'ready_to_fill', 'webhook']]);
     const inbox = await em().findOneByOrFail(WebhookInboxEvent, { topic: 'caryrx.order', entityId: 'd1abcxox' });
-    expect(inbox.payload).not.toMatch(/address|sameday_location|packaging/);
+    // Delivery details are kept (packagingMethod, samedayLocationX/Y); names and addresses are not.
+    expect(inbox.payload).not.toMatch(/address|street|city|zip/);
+    expect(stored).toMatchObject({ serviceLevel: 'sameday_delivery', packagingMethod: 'usps_firstclass', samedayLocationX: 'string', samedayLocationY: 'string' });
     const changed = ctx.t.events.filter((e) => e.name === FulfilmentEvents.OrderStatusChanged);
     expect(changed.at(-1)?.payload).toMatchObject({ orderId: order.id, providerStatus: 'ready_to_fill', source: 'webhook' });
   });

@@ -36,7 +36,7 @@ describe('the read model: views, never rows', () => {
 
   const ORDER_FIELDS = [
     'id', 'provider', 'providerOrderId', 'idempotencyKey', 'hostReference', 'serviceLevel', 'status', 'providerStatus',
-    'trackingNumber', 'trackingUrl', 'eta', 'createdAt', 'updatedAt', 'providerUpdatedAt',
+    'trackingNumber', 'trackingUrl', 'eta', 'packagingMethod', 'samedayLocationX', 'samedayLocationY', 'createdAt', 'updatedAt', 'providerUpdatedAt',
   ];
   const HISTORY_FIELDS = ['fromStatus', 'toStatus', 'fromProviderStatus', 'toProviderStatus', 'source', 'providerTimestamp', 'occurredAt'];
 

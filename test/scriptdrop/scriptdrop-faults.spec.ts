@@ -1,7 +1,14 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { FulfilmentOrder, OrderOutcomeUnknownError, OrderStatusHistory, ProviderTimeoutError } from 'nestjs-fulfilment';
+import {
+  FulfilmentOrder,
+  OrderOutcomeUnknownError,
+  OrderStatusHistory,
+  ProviderNotFoundError,
+  ProviderTimeoutError,
+  ProviderValidationError,
+} from 'nestjs-fulfilment';
 import { SCRIPTDROP_DOC_INPUT, SCRIPTDROP_DOC_WIRE } from '../fixtures/scriptdrop-examples.js';
-import { startScriptDrop, type ScriptDropTestContext } from './support.js';
+import { advanceTo, startScriptDrop, type ScriptDropTestContext } from './support.js';
 
 const withoutOwnReference = () => {
   const { externalReferenceNumber: _own, ...order } = SCRIPTDROP_DOC_INPUT.sameday();
@@ -68,6 +75,50 @@ describe('ScriptDrop under faults', () => {
     expect(ctx.sim.createCount()).toBe(1);
     // Without a ScriptDrop id there is nothing to refresh or cancel yet.
     await expect(ctx.flow.refresh(row.id)).rejects.toThrow(/create outcome is unknown/);
+  });
+
+  describe('a DELETE whose first answer was lost', () => {
+    let n = 0;
+    const deliver = async () =>
+      (await ctx.flow.createDelivery({ idempotencyKey: `dropped-delete-${++n}`, order: withoutOwnReference() })).order;
+
+    it('cancel: the first attempt cancelled, the retry got 400 "not cancellable": reported as cancelled', async () => {
+      const order = await deliver();
+      const path = `/api/v1/orders/${order.providerOrderId}`;
+      ctx.sim.addFault({ method: 'DELETE', path, kind: 'drop-response', times: 1 });
+      const cancelled = await ctx.flow.cancel(order.id);
+      expect([cancelled.status, cancelled.providerStatus]).toEqual(['cancelled', 'cancelled']);
+      expect(ctx.sim.requests.filter((r) => r.method === 'DELETE' && r.path === path).map((r) => r.status)).toEqual([204, 400]);
+    });
+
+    it('remove prescription: the first attempt removed it, the retry got 404: reported as removed', async () => {
+      const order = await deliver();
+      const path = `/api/v1/orders/${order.providerOrderId}/prescriptions/897234`;
+      ctx.sim.addFault({ method: 'DELETE', path, kind: 'drop-response', times: 1 });
+      const view = await ctx.flow.removePrescription(order.id, '897234');
+      expect(view.id).toBe(order.id);
+      expect(ctx.sim.orders.get(order.providerOrderId!)!.prescriptionNumbers).toEqual([]);
+      expect(ctx.sim.requests.filter((r) => r.method === 'DELETE' && r.path === path).map((r) => r.status)).toEqual([204, 404]);
+    });
+
+    it('an honest refusal (no ambiguous attempt) still throws the typed error', async () => {
+      const order = await deliver();
+      advanceTo(ctx.sim, order.providerOrderId!, 'picked_up');
+      const error = (await ctx.flow.cancel(order.id).catch((e: unknown) => e)) as ProviderValidationError;
+      expect(error).toBeInstanceOf(ProviderValidationError);
+      expect(error.earlierFailures).toEqual([]);
+      await expect(ctx.flow.removePrescription(order.id, 'not-on-it')).rejects.toBeInstanceOf(ProviderNotFoundError);
+    });
+
+    it('a 500 that did nothing, then a refusal: the order reads back not cancelled, so the typed error', async () => {
+      const order = await deliver();
+      advanceTo(ctx.sim, order.providerOrderId!, 'picked_up');
+      ctx.sim.addFault({ method: 'DELETE', path: `/api/v1/orders/${order.providerOrderId}`, kind: 'status', status: 500, times: 1 });
+      const error = (await ctx.flow.cancel(order.id).catch((e: unknown) => e)) as ProviderValidationError;
+      expect(error).toBeInstanceOf(ProviderValidationError);
+      expect(error.earlierAttemptMayHaveSucceeded).toBe(true);
+      expect(ctx.sim.orders.get(order.providerOrderId!)!.status).toBe('picked_up');
+    });
   });
 
   it('holds 10,000 orders and serves multi-gets of 50 without reading any order twice', async () => {

@@ -11,13 +11,14 @@ import {
   ProviderEndpoints,
   ProviderHttpClient,
   ProviderNotFoundError,
+  ProviderRequestError,
   ProviderValidationError,
   ScriptDropFulfilment,
   ScriptDropService,
   SCRIPTDROP_MESSAGES,
   type OrderStatusChangedEvent,
 } from 'nestjs-fulfilment';
-import { SCRIPTDROP_DOC_INPUT, SCRIPTDROP_DOC_WIRE, docPrescription } from '../fixtures/scriptdrop-examples.js';
+import { SCRIPTDROP_DOC_INPUT, SCRIPTDROP_DOC_WIRE, docAddPrescription } from '../fixtures/scriptdrop-examples.js';
 import { createTestApp } from '../support/test-app.js';
 import { advanceTo, startScriptDrop, type ScriptDropTestContext } from './support.js';
 
@@ -25,6 +26,8 @@ describe('ScriptDrop deliveries: stored, created once, moved through the one sta
   let ctx: ScriptDropTestContext;
   let n = 0;
   const key = () => `delivery-${++n}`;
+  /** The simulator's Basic credentials, for requests sent over raw HTTP. */
+  const simAuth = () => ({ authorization: `Basic ${Buffer.from(`${ctx.sim.apiKey}:${ctx.sim.apiSecret}`).toString('base64')}` });
 
   beforeAll(async () => {
     ctx = await startScriptDrop();
@@ -218,7 +221,7 @@ describe('ScriptDrop deliveries: stored, created once, moved through the one sta
   it('adds and removes a prescription', async () => {
     const order = await deliver();
     const id = order.providerOrderId!;
-    const extra = { ...docPrescription(), number: '555001' };
+    const extra = { ...docAddPrescription(), number: '555001' };
     const afterAdd = await ctx.flow.addPrescription(order.id, extra);
     expect(afterAdd.id).toBe(order.id);
     expect(ctx.sim.orders.get(id)!.prescriptionNumbers).toEqual(['897234', '555001']);
@@ -229,7 +232,7 @@ describe('ScriptDrop deliveries: stored, created once, moved through the one sta
 
     await expect(ctx.flow.removePrescription(order.id, '897234')).rejects.toBeInstanceOf(ProviderNotFoundError);
     // Through the service: the answer is the order.
-    const viaApi = await ctx.api.addPrescription(id, { ...docPrescription(), number: 'RX/7 a' });
+    const viaApi = await ctx.api.addPrescription(id, { ...docAddPrescription(), number: 'RX/7 a' });
     expect(viaApi.id).toBe(id);
     await ctx.api.removePrescription(id, 'RX/7 a');
     expect(ctx.sim.orders.get(id)!.prescriptionNumbers).toEqual(['555001']);
@@ -241,10 +244,61 @@ describe('ScriptDrop deliveries: stored, created once, moved through the one sta
     await expect(ctx.api.cancelOrder('424242')).rejects.toBeInstanceOf(ProviderNotFoundError);
   });
 
-  it('pharmacy delivery information: the body as it came (its shape is TBD in the document)', async () => {
-    const info = await ctx.api.getPharmacyDeliveryInformation('1234567');
+  it('pharmacy delivery information: each parameter sent as documented, the body as it came (TBD)', async () => {
+    const deliveryAddress = { street: '1230 Street', street2: 'Unit 1', city: 'Columbus', state: 'OH', zipcode: '43210' };
+    const info = await ctx.api.getPharmacyDeliveryInformation('1234567', { deliveryAddress, pod: 'adult_required', package: 'secondary', saturdayDelivery: true });
     expect(info).toMatchObject({ pharmacy: { id: '1234567' } });
     expect(ctx.sim.countRequests('GET', '/api/v1/pharmacies/1234567')).toBe(1);
+    const sent = ctx.sim.requests.filter((r) => r.path === '/api/v1/pharmacies/1234567').at(-1)!;
+    expect(sent.status).toBe(200);
+    // Brackets literal on the wire, as for `ids[]`.
+    expect(sent.query).toContain('delivery[address][street]=1230%20Street');
+    expect([...new URLSearchParams(sent.query)]).toEqual([
+      ['delivery[address][street]', '1230 Street'],
+      ['delivery[address][street2]', 'Unit 1'],
+      ['delivery[address][city]', 'Columbus'],
+      ['delivery[address][state]', 'OH'],
+      ['delivery[address][zipcode]', '43210'],
+      ['POD', 'adult_required'],
+      ['package', 'secondary'],
+      ['saturday[delivery]', 'true'],
+    ]);
+
+    // Only the address: the optional parameters are left out.
+    const { street2: _none, ...plain } = deliveryAddress;
+    await ctx.api.getPharmacyDeliveryInformation('1234567890', { deliveryAddress: plain, saturdayDelivery: false });
+    const second = ctx.sim.requests.filter((r) => r.path === '/api/v1/pharmacies/1234567890').at(-1)!;
+    expect([...new URLSearchParams(second.query).keys()]).toEqual([
+      'delivery[address][street]',
+      'delivery[address][city]',
+      'delivery[address][state]',
+      'delivery[address][zipcode]',
+      'saturday[delivery]',
+    ]);
+  });
+
+  it('the simulator answers a wrong method on a known path with 405 and Allow, an unknown path with 404', async () => {
+    const headers = simAuth();
+    const wrong = await fetch(`${ctx.sim.url}/api/v1/orders/1234`, { method: 'PUT', headers });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, DELETE');
+    expect(await wrong.json()).toEqual({ error: { message: 'Method Not Allowed' } });
+    const unknown = await fetch(`${ctx.sim.url}/api/v1/nothing`, { method: 'PUT', headers });
+    expect(unknown.status).toBe(404);
+    await unknown.arrayBuffer();
+
+    // Through the HTTP core: a 405 is a refused request, not a state conflict (and not retried).
+    const client = new ProviderHttpClient({ provider: 'scriptdrop', baseUrl: ctx.sim.url, authHeaders: headers, logger: { log() {}, warn() {}, debug() {}, error() {} } });
+    const error = await client.request({ method: 'PUT', path: '/api/v1/orders/1234' }).catch((e: unknown) => e);
+    client.destroy();
+    expect(error).toBeInstanceOf(ProviderRequestError);
+    expect(error).toMatchObject({ status: 405, attempts: 1, providerMessage: 'Method Not Allowed' });
+  });
+
+  it('the simulator refuses delivery information without an address: 400 in ScriptDrop’s error shape', async () => {
+    const res = await fetch(`${ctx.sim.url}/api/v1/pharmacies/1234567?POD=required`, { headers: simAuth() });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { message: 'delivery.address.street is required' } });
   });
 
   it('wrong credentials: 401 from the simulator, ProviderAuthError from the client', async () => {

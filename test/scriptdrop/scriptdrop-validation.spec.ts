@@ -6,7 +6,7 @@ import {
   SCRIPTDROP_SERVICE_LEVELS,
   type ScriptDropOrderInput,
 } from 'nestjs-fulfilment';
-import { SCRIPTDROP_DOC_INPUT, docPrescription } from '../fixtures/scriptdrop-examples.js';
+import { SCRIPTDROP_DOC_INPUT, docAddPrescription } from '../fixtures/scriptdrop-examples.js';
 import { startScriptDrop, type ScriptDropTestContext } from './support.js';
 
 /** The document's own words: rules may name them (e.g. "required for service level sameday"). */
@@ -239,8 +239,18 @@ describe('ScriptDrop: every documented rule is enforced before anything is sent'
     expect(ctx.sim.requests).toHaveLength(0);
   });
 
+  it('add-prescription has no dateOfService (its table lists none): refused as unknown, nothing sent', async () => {
+    const before = ctx.sim.requests.length;
+    const error = (await ctx.api
+      .addPrescription('1000', { ...docAddPrescription(), dateOfService: '2019-02-03' } as never)
+      .catch((e: unknown) => e)) as FulfilmentValidationError;
+    expect(error).toBeInstanceOf(FulfilmentValidationError);
+    expect(error.fields).toEqual([{ path: 'dateOfService', message: 'is not a known field' }]);
+    expect(ctx.sim.requests).toHaveLength(before);
+  });
+
   it('validates add-prescription bodies and ids the same way', async () => {
-    const rx = { ...docPrescription(), ndc: '123', payers: [{ ...docPrescription().payers[0], bin: long(256) }] };
+    const rx = { ...docAddPrescription(), ndc: '123', payers: [{ ...docAddPrescription().payers[0], bin: long(256) }] };
     const error = (await ctx.api.addPrescription('1000', rx).catch((e: unknown) => e)) as FulfilmentValidationError;
     expect(error).toBeInstanceOf(FulfilmentValidationError);
     expect(error.fields.map((f) => f.path)).toEqual(['ndc', 'payers[0].bin']);
@@ -257,8 +267,36 @@ describe('ScriptDrop: every documented rule is enforced before anything is sent'
     await expect(ctx.api.getOrder('9'.repeat(256))).rejects.toMatchObject({ fields: [{ path: 'id', message: 'must be at most 255 characters' }] });
     await expect(ctx.api.getOrders([])).rejects.toBeInstanceOf(FulfilmentValidationError);
     await expect(ctx.api.removePrescription('1000', '')).rejects.toBeInstanceOf(FulfilmentValidationError);
-    await expect(ctx.api.getPharmacyDeliveryInformation('12345')).rejects.toBeInstanceOf(FulfilmentValidationError);
+    const address = SCRIPTDROP_DOC_INPUT.sameday().recipient.address;
+    await expect(ctx.api.getPharmacyDeliveryInformation('12345', { deliveryAddress: address })).rejects.toBeInstanceOf(FulfilmentValidationError);
     expect(ctx.sim.requests).toHaveLength(0);
+  });
+
+  it('delivery information: a missing address and bad options are refused before sending', async () => {
+    const before = ctx.sim.requests.length;
+    const missing = (await ctx.api
+      .getPharmacyDeliveryInformation('1234567', {} as never)
+      .catch((e: unknown) => e)) as FulfilmentValidationError;
+    expect(missing).toBeInstanceOf(FulfilmentValidationError);
+    expect(missing.fields).toEqual([{ path: 'deliveryAddress', message: 'is required' }]);
+
+    const bad = (await ctx.api
+      .getPharmacyDeliveryInformation('12345', {
+        deliveryAddress: { street: '1 Main St', city: 'Columbus', state: 'Ohio', zipcode: '4321' },
+        pod: 'anyone' as never,
+        package: 'box' as never,
+        saturdayDelivery: 'yes' as never,
+      })
+      .catch((e: unknown) => e)) as FulfilmentValidationError;
+    expect(bad.fields.map((f) => f.path)).toEqual([
+      'pharmacyId',
+      'deliveryAddress.state',
+      'deliveryAddress.zipcode',
+      'pod',
+      'package',
+      'saturdayDelivery',
+    ]);
+    expect(ctx.sim.requests).toHaveLength(before);
   });
 
   describe('what the rules allow', () => {

@@ -27,7 +27,8 @@ import {
   type PlaceCaryRxOrderInput,
 } from './caryrx.dto.js';
 import type { CaryRxLocationInput, CaryRxOrderInput, CaryRxPatientInput, CaryRxPrescriptionInput } from './caryrx.types.js';
-import { CARYRX_DEFAULT_SHIPPING_METHOD } from './caryrx.wire.js';
+import { CARYRX_DEFAULT_SHIPPING_METHOD, orderDeliveryDetails } from './caryrx.wire.js';
+import { caryRxObservation } from './caryrx-observation.js';
 
 export const CARYRX_WEBHOOK_TOPICS = ['prescriptions', 'orders'] as const;
 export type CaryRxWebhookTopic = (typeof CARYRX_WEBHOOK_TOPICS)[number];
@@ -169,12 +170,9 @@ export class CaryRxFulfilment {
       async () => {
         const created = await this.caryrx.createOrder(order);
         return {
+          ...caryRxObservation(created.orderStatus ?? 'pending', created.updatedAt, orderDeliveryDetails(created)),
           providerOrderId: created.id,
-          providerStatus: created.orderStatus ?? 'pending',
-          providerTimestamp: created.updatedAt,
           providerCreatedAt: created.createdAt,
-          trackingUrl: created.shipmentTrackingUrl ?? undefined,
-          eta: created.shipmentTrackingEta ?? undefined,
         };
       },
     );
@@ -221,12 +219,7 @@ export class CaryRxFulfilment {
       this.transitions.observe(
         'caryrx',
         providerOrderId,
-        {
-          providerStatus: remote.orderStatus!,
-          providerTimestamp: remote.updatedAt,
-          trackingUrl: remote.shipmentTrackingUrl ?? undefined,
-          eta: remote.shipmentTrackingEta ?? undefined,
-        },
+        caryRxObservation(remote.orderStatus!, remote.updatedAt, orderDeliveryDetails(remote)),
         'sync',
       ),
     );

@@ -16,6 +16,7 @@ import {
   type CaryRxOrderEventBody,
   type CaryRxPrescriptionEventBody,
 } from './caryrx.wire.js';
+import { caryRxObservation } from './caryrx-observation.js';
 
 export const CARYRX_PRESCRIPTION_TOPIC = 'caryrx.prescription';
 export const CARYRX_ORDER_TOPIC = 'caryrx.order';
@@ -58,13 +59,7 @@ export class CaryRxWebhookHandler {
         manager,
         'caryrx',
         event.id,
-        {
-          providerStatus: event.orderStatus,
-          providerTimestamp: event.updatedAt,
-          // A missing tracking field says nothing: never clear what an earlier event set.
-          trackingUrl: event.trackingUrl ?? undefined,
-          eta: event.eta ?? undefined,
-        },
+        caryRxObservation(event.orderStatus, event.updatedAt, event),
         'webhook',
       );
       switch (result.outcome) {

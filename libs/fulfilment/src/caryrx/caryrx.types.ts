@@ -146,6 +146,8 @@ export interface CaryRxOrder {
   address: CaryRxAddress | null;
   shipmentTrackingUrl: string | null;
   shipmentTrackingEta: Date | null;
+  samedayLocationX: string | null;
+  samedayLocationY: string | null;
   createdAt: Date | null;
   /** `updatedAt` in get order, `updated_at` elsewhere: both read. */
   updatedAt: Date | null;

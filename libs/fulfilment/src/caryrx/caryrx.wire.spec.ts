@@ -194,7 +194,7 @@ describe('CaryRx wire mapping', () => {
     expect(rx.prescriber).toMatchObject({ name: 'peter brown', clinic: 'test hospital', zip: '20001', npi: null, dea: null });
   });
 
-  it('minimises webhook events to ids, statuses, timestamps and tracking (both timestamp spellings)', () => {
+  it('minimises webhook events to ids, statuses, timestamps and delivery details (both timestamp spellings)', () => {
     const event = orderEventFromWire(plainToInstance(CaryRxOrderEventBody, ORDER_EVENT_SAMPLE));
     expect(event).toEqual({
       id: 'd1abcxox',
@@ -202,6 +202,10 @@ describe('CaryRx wire mapping', () => {
       updatedAt: null,
       trackingUrl: 'string',
       eta: new Date('2020-12-15T19:56:49.685Z'),
+      shippingMethod: 'sameday_delivery',
+      packagingMethod: 'usps_firstclass',
+      samedayLocationX: 'string',
+      samedayLocationY: 'string',
       patientId: 'd0abcdoa',
       prescriptionIds: ['d0abcdoa'],
     });

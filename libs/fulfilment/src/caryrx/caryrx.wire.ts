@@ -56,11 +56,25 @@ export type CaryRxShippingMethod = (typeof CARYRX_SHIPPING_METHODS)[number];
 export const CARYRX_DEFAULT_SHIPPING_METHOD: CaryRxShippingMethod = 'sameday_delivery';
 
 /**
- * Order statuses. `pending`, `ready_to_fill` (GUESS from `ready to fill`) are documented; `shipped`,
- * `delivered`, `delivery_failed` are seen in public client code; `filled` is a plausible pharmacy
- * step the simulator uses. Other statuses are possible and kept verbatim.
+ * Every CaryRx order status we know: the one list behind CARYRX_ORDER_STATUSES and the state
+ * machine's CaryRx mapping (order-status.ts is keyed by this type, so the two cannot disagree).
+ * Only `pending` and `ready_to_fill` are in the document (`ready to fill` → snake_case: GUESS);
+ * every other entry is a GUESS. Statuses outside this list are still kept verbatim.
  */
-export const CARYRX_ORDER_STATUSES = ['pending', 'ready_to_fill', 'filled', 'shipped', 'delivered', 'delivery_failed'] as const;
+export const CARYRX_ORDER_STATUSES = [
+  'pending', // documented
+  'ready_to_fill', // documented (spelling restored)
+  'filled', // GUESS: a plausible pharmacy step (the simulator uses it)
+  'ready_to_ship', // GUESS: a plausible pharmacy step
+  'shipped', // GUESS: read from public client code
+  'out_for_delivery', // GUESS: a plausible courier step
+  'delivery_failed', // GUESS: read from public client code
+  'delivered', // GUESS: read from public client code
+  'returned', // GUESS: a plausible end state
+  'cancelled', // GUESS: a plausible end state
+  'canceled', // GUESS: the US spelling of `cancelled`, in case CaryRx uses it
+] as const;
+export type CaryRxOrderStatus = (typeof CARYRX_ORDER_STATUSES)[number];
 
 /** What the doc's create-order example sends as `order_status`. */
 const CARYRX_NEW_ORDER_STATUS = 'pending';
@@ -378,6 +392,8 @@ export function orderFromWire(wire: CaryRxOrderWire): CaryRxOrder {
     address,
     shipmentTrackingUrl: str(wire.shipment_tracking_url),
     shipmentTrackingEta: date(wire.shipment_tracking_eta),
+    samedayLocationX: str(wire.sameday_location_x),
+    samedayLocationY: str(wire.sameday_location_y),
     createdAt: date(wire.created_at),
     updatedAt: date(wire.updatedAt ?? wire.updated_at),
     flags: wire.flags ?? null,
@@ -389,13 +405,24 @@ export function orderFromWire(wire: CaryRxOrderWire): CaryRxOrder {
   };
 }
 
+/** The delivery details of a read order (create or get), in the shape an event carries them. */
+export const orderDeliveryDetails = (order: CaryRxOrder): CaryRxDeliveryDetails => ({
+  trackingUrl: order.shipmentTrackingUrl,
+  eta: order.shipmentTrackingEta,
+  shippingMethod: order.shippingMethod,
+  packagingMethod: order.packagingMethod,
+  samedayLocationX: order.samedayLocationX,
+  samedayLocationY: order.samedayLocationY,
+});
+
 // --- webhook bodies (validated by the webhook controllers; unknown fields are stripped) ---------
 //
 // Every field the document prints with a value is declared with that value's type, so a number
 // where the document shows a string (or the reverse) is a 400 naming the field, not something we
 // silently drop. Fields the document prints only as `null` (`prior_auth_status`, `flags`,
 // `activationCode`, …) have no documented type and are not checked. Only ids, statuses,
-// timestamps and tracking are kept (see the events below); the rest is checked and dropped.
+// timestamps and the delivery details (tracking, shipping and packaging method, sameday location)
+// are kept (see the events below); the rest is checked and dropped.
 
 const ID_MAX = 64;
 const STATUS_MAX = 64;
@@ -417,8 +444,8 @@ const RequiredId = () =>
     MaxLength(ID_MAX, { message: `must be at most ${ID_MAX} characters` }),
     printableId,
   );
-/** A status we store: short printable text. */
-const OptionalStatus = () =>
+/** A status or delivery detail we store: short printable text (fits the 64-character columns). */
+const OptionalStoredText = () =>
   applyDecorators(
     IsOptional(),
     IsString({ message: 'must be a string' }),
@@ -486,7 +513,7 @@ export class CaryRxPrescriptionEventBody {
   @RequiredId()
   id: string;
 
-  @OptionalStatus()
+  @OptionalStoredText()
   status?: string | null;
 
   // Not in the doc's prescription payloads; read when present so ordering can be decided.
@@ -554,7 +581,7 @@ export class CaryRxOrderEventBody {
   @printableText
   order_status: string;
 
-  @OptionalStatus()
+  @OptionalStoredText()
   shipping_method?: string | null;
 
   @IsOptional()
@@ -575,7 +602,7 @@ export class CaryRxOrderEventBody {
   @OptionalTimestamp()
   updatedAt?: string | null;
 
-  @OptionalText()
+  @OptionalStoredText()
   packaging_method?: string | null;
 
   @OptionalText()
@@ -605,10 +632,11 @@ export class CaryRxOrderEventBody {
   @OptionalText()
   address_to_zip?: string | null;
 
-  @OptionalText()
+  // The document prints "string"; kept verbatim (a number is refused rather than guessed at).
+  @OptionalStoredText()
   sameday_location_x?: string | null;
 
-  @OptionalText()
+  @OptionalStoredText()
   sameday_location_y?: string | null;
 
   @IsOptional()
@@ -628,13 +656,21 @@ export interface CaryRxPrescriptionEvent {
   updatedAt: Date | null;
 }
 
-/** What the webhook inbox keeps of an order event: ids, status, timestamps, tracking. No address. */
-export interface CaryRxOrderEvent {
+/** What CaryRx tells about an order's delivery, in an event or a read. Null: not sent. */
+export interface CaryRxDeliveryDetails {
+  trackingUrl: string | null;
+  eta: Date | null;
+  shippingMethod: string | null;
+  packagingMethod: string | null;
+  samedayLocationX: string | null;
+  samedayLocationY: string | null;
+}
+
+/** What the webhook inbox keeps of an order event: ids, status, timestamps, delivery details. No name or address. */
+export interface CaryRxOrderEvent extends CaryRxDeliveryDetails {
   id: string;
   orderStatus: string;
   updatedAt: Date | null;
-  trackingUrl: string | null;
-  eta: Date | null;
   patientId: string | null;
   prescriptionIds: string[];
 }
@@ -656,6 +692,10 @@ export function orderEventFromWire(body: CaryRxOrderEventBody): CaryRxOrderEvent
     updatedAt: date(body.updatedAt ?? body.updated_at),
     trackingUrl: str(body.shipment_tracking_url),
     eta: date(body.shipment_tracking_eta),
+    shippingMethod: str(body.shipping_method),
+    packagingMethod: str(body.packaging_method),
+    samedayLocationX: str(body.sameday_location_x),
+    samedayLocationY: str(body.sameday_location_y),
     patientId: body.patient?.id ?? null,
     prescriptionIds: (body.prescriptions ?? []).map((p) => p.id),
   };

@@ -26,4 +26,4 @@ export {
   CARYRX_NOTE_MAX_LENGTH,
   type PlaceCaryRxOrderInput,
 } from './caryrx.dto.js';
-export { CARYRX_SHIPPING_METHODS, CARYRX_ORDER_STATUSES, CARYRX_DEFAULT_SHIPPING_METHOD, type CaryRxShippingMethod } from './caryrx.wire.js';
+export { CARYRX_SHIPPING_METHODS, CARYRX_ORDER_STATUSES, CARYRX_DEFAULT_SHIPPING_METHOD, type CaryRxShippingMethod, type CaryRxOrderStatus } from './caryrx.wire.js';

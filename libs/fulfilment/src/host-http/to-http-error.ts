@@ -47,7 +47,7 @@ export interface FulfilmentErrorBody {
   fields?: Array<{ path: string; message: string }>;
   provider?: ProviderName;
   /**
-   * When the provider refused the request (its 400, 404, 409, 422...): its own explanation, scrubbed
+   * When the provider refused the request (its 400, 404, 405, 406, 409, 422...): its own explanation, scrubbed
    * of our credentials and of every value the request sent. Never for 401/403, 429, 5xx or
    * transport failures, whose bodies say nothing the host's client can act on.
    */
@@ -87,7 +87,8 @@ const PROVIDER_FAILURES: Record<ProviderErrorCode, string> = {
 
 /**
  * A provider failure is not the host's client's fault, so most are 502/503/504. Only a refusal
- * that the client can act on keeps a 4xx: invalid content (422) and a state conflict (409).
+ * that the client can act on keeps a 4xx: invalid content (422) and a state conflict (409 only; a
+ * provider's 405/406 is a wrong route or format, the module's fault, so 502 as any other 4xx).
  */
 function providerStatus(error: ProviderError): number {
   if (error instanceof ProviderValidationError) return 422;

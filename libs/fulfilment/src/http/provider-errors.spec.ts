@@ -50,6 +50,13 @@ describe('providerErrorFromResponse', () => {
     expect(err.message).toBe('CaryRx POST /v1/orders failed: 429 Too Many Requests (after 3 attempts)');
   });
 
+  it.each([405, 406])('%i (wrong method or format, not the order state) → ProviderRequestError', (status) => {
+    const err = providerErrorFromResponse({ ...base, status, body: { error: { message: 'no' } } });
+    expect(err).toBeInstanceOf(ProviderRequestError);
+    expect(err).not.toBeInstanceOf(ProviderConflictError);
+    expect(err.code).toBe('request');
+  });
+
   it('other 4xx → ProviderRequestError; toJSON has only safe fields', () => {
     const err = providerErrorFromResponse({ ...base, status: 410, headers: { 'x-request-id': 'r1' } });
     expect(err).toBeInstanceOf(ProviderRequestError);

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { FulfilmentError } from '../orders/fulfilment-errors.js';
+import { mayHaveBeenProcessed, type AttemptFailure } from './retry-policy.js';
 
 /** The fulfilment providers this library talks to. */
 export type ProviderName = 'caryrx' | 'scriptdrop';
@@ -39,6 +40,8 @@ export interface ProviderErrorInit {
   attempts: number;
   retryable: boolean;
   requestId?: string;
+  /** The failures of the attempts before the last one, oldest first (retried ones). */
+  earlierFailures?: readonly AttemptFailure[];
 }
 
 /**
@@ -61,6 +64,8 @@ export class ProviderError extends FulfilmentError {
   readonly path: string;
   /** The provider's `x-request-id`, for support tickets. */
   readonly requestId: string | undefined;
+  /** The failures of the attempts before the last one, oldest first: statuses and transport kinds only. */
+  readonly earlierFailures: readonly AttemptFailure[];
 
   constructor(message: string, init: ProviderErrorInit, options?: { cause?: unknown }) {
     super(message, options);
@@ -72,6 +77,15 @@ export class ProviderError extends FulfilmentError {
     this.method = init.method.toUpperCase();
     this.path = stripQuery(init.path);
     this.requestId = init.requestId;
+    this.earlierFailures = init.earlierFailures ?? [];
+  }
+
+  /**
+   * True when an attempt before the last may have been acted on (see mayHaveBeenProcessed): the
+   * last answer may then describe the effect of that attempt rather than a refusal of the call.
+   */
+  get earlierAttemptMayHaveSucceeded(): boolean {
+    return this.earlierFailures.some(mayHaveBeenProcessed);
   }
 
   /** Structured loggers call this: the same safe fields, nothing more. */
@@ -107,12 +121,15 @@ export class ProviderNotFoundError extends ProviderError {
   override readonly code = 'not_found' as const;
 }
 
-/** 405 / 406 / 409: the resource is in a state that does not allow this (e.g. already shipped). */
+/**
+ * 409: the resource is in a state that does not allow this (e.g. already shipped). 405 and 406 are
+ * not: they say the route or the format is wrong (ScriptDrop's error table), whatever the order's state.
+ */
 export class ProviderConflictError extends ProviderError {
   override readonly code = 'conflict' as const;
 }
 
-/** Any other 4xx. */
+/** Any other 4xx, 405 (method not allowed) and 406 (format not acceptable) included. */
 export class ProviderRequestError extends ProviderError {
   override readonly code = 'request' as const;
 }
@@ -348,12 +365,13 @@ export interface ProviderResponseErrorInput {
   redact?: readonly string[];
   /** The request body we sent: its values are scrubbed from the provider's message (see redactSentValues). */
   sent?: unknown;
+  earlierFailures?: readonly AttemptFailure[];
 }
 
 /**
  * The ONE place a non-2xx status becomes a typed error:
- * 400/422 → Validation, 401/403 → Auth, 404 → NotFound, 405/406/409 → Conflict,
- * 429 → RateLimit, 5xx → Unavailable, any other status → Request.
+ * 400/422 → Validation, 401/403 → Auth, 404 → NotFound, 409 → Conflict,
+ * 429 → RateLimit, 5xx → Unavailable, any other status (405/406 included) → Request.
  */
 export function providerErrorFromResponse(input: ProviderResponseErrorInput): ProviderError {
   const { status } = input;
@@ -371,12 +389,13 @@ export function providerErrorFromResponse(input: ProviderResponseErrorInput): Pr
     attempts: input.attempts,
     retryable: input.retryable,
     requestId: input.headers?.['x-request-id'] || undefined,
+    earlierFailures: input.earlierFailures,
   };
 
   if (status === 400 || status === 422) return new ProviderValidationError(message, init);
   if (status === 401 || status === 403) return new ProviderAuthError(message, init);
   if (status === 404) return new ProviderNotFoundError(message, init);
-  if (status === 405 || status === 406 || status === 409) return new ProviderConflictError(message, init);
+  if (status === 409) return new ProviderConflictError(message, init);
   if (status === 429) return new ProviderRateLimitError(message, { ...init, retryAfterMs: input.retryAfterMs });
   if (status >= 500) return new ProviderUnavailableError(message, { ...init, retryAfterMs: input.retryAfterMs });
   return new ProviderRequestError(message, init);
@@ -389,6 +408,7 @@ export interface ProviderTransportErrorInput {
   attempts: number;
   retryable: boolean;
   outcomeUnknown: boolean;
+  earlierFailures?: readonly AttemptFailure[];
 }
 
 export function providerTimeoutError(

@@ -192,6 +192,20 @@ describe('ProviderHttpClient', () => {
     expect(delays).toEqual([375]);
   });
 
+  it('keeps the earlier attempts’ failures on the error, so a caller can tell an echo from a refusal', async () => {
+    server.script([{ status: 503 }, { destroy: true }, { status: 400, body: { error: { message: 'Order is not in a cancellable status' } } }]);
+    const err = await failure(makeClient().request({ method: 'DELETE', path: '/v1/orders/1' }));
+    expect(err).toBeInstanceOf(ProviderValidationError);
+    expect(err.attempts).toBe(3);
+    expect(err.earlierFailures.map((f) => f.kind)).toEqual(['status', 'network']);
+    // The 503 declined; the reset after sending may have gone through.
+    expect(err.earlierAttemptMayHaveSucceeded).toBe(true);
+
+    server.script([{ status: 400, body: {} }]);
+    const honest = await failure(makeClient().request({ method: 'DELETE', path: '/v1/orders/1' }));
+    expect([honest.earlierFailures, honest.earlierAttemptMayHaveSucceeded]).toEqual([[], false]);
+  });
+
   describe('2. 429 and Retry-After', () => {
     it('waits the Retry-After seconds, then succeeds', async () => {
       server.script([{ status: 429, headers: { 'Retry-After': '3' } }, { status: 200, body: {} }]);
@@ -278,8 +292,8 @@ describe('ProviderHttpClient', () => {
       [401, ProviderAuthError, 'auth'],
       [403, ProviderAuthError, 'auth'],
       [404, ProviderNotFoundError, 'not_found'],
-      [405, ProviderConflictError, 'conflict'],
-      [406, ProviderConflictError, 'conflict'],
+      [405, ProviderRequestError, 'request'],
+      [406, ProviderRequestError, 'request'],
       [409, ProviderConflictError, 'conflict'],
       [418, ProviderRequestError, 'request'],
       [429, ProviderRateLimitError, 'rate_limited'],

@@ -256,6 +256,8 @@ export class ProviderHttpClient {
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const totalAttempts = this.maxRetries + 1;
     const errorBase = { provider: this.provider, method, path: logPath };
+    // Kept on the error: a caller can tell a refusal from the echo of an earlier attempt's success.
+    const earlierFailures: AttemptFailure[] = [];
 
     for (let attempt = 1; ; attempt++) {
       const auth = typeof this.authHeaders === 'function' ? this.authHeaders() : this.authHeaders;
@@ -333,6 +335,7 @@ export class ProviderHttpClient {
             retryAfterMs,
             redact: secretsOf(auth),
             sent: req.body,
+            earlierFailures,
           });
         }
       } else {
@@ -352,6 +355,7 @@ export class ProviderHttpClient {
             // A POST whose connection broke after it was sent may have created something; we do
             // not repeat it, and the caller records the outcome as unknown and reconciles later.
             outcomeUnknown: isOutcomeUnknown(failure, idempotent),
+            earlierFailures,
           };
           throw result.kind === 'timeout'
             ? providerTimeoutError({ ...common, timeoutMs })
@@ -359,6 +363,7 @@ export class ProviderHttpClient {
         }
       }
 
+      earlierFailures.push(failure);
       const delay = retryDelay(failure, attempt, this.random, this.backoff);
       this.logger.warn(line(outcome, `; retrying in ${delay}ms`));
       await this.sleep(delay);

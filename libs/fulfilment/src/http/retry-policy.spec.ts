@@ -5,6 +5,7 @@ import {
   isIdempotent,
   isOutcomeUnknown,
   isRetryableFailure,
+  mayHaveBeenProcessed,
   parseRetryAfter,
   retryDelay,
   shouldRetry,
@@ -157,5 +158,27 @@ describe('retryDelay', () => {
     expect(retryDelay({ kind: 'status', status: 429, retryAfterMs: 3000 }, 1, () => 0)).toBe(3000);
     expect(retryDelay({ kind: 'status', status: 503 }, 2, () => 1)).toBe(1000);
     expect(retryDelay({ kind: 'timeout', connected: true }, 1, () => 0)).toBe(250);
+  });
+});
+
+describe('mayHaveBeenProcessed', () => {
+  it('is true where the provider may have acted (500/502/504, a sent request that timed out or broke)', () => {
+    const yes: AttemptFailure[] = [
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 502 },
+      { kind: 'status', status: 504 },
+      { kind: 'timeout', connected: true },
+      { kind: 'network', code: 'ECONNRESET', connected: true },
+    ];
+    const no: AttemptFailure[] = [
+      { kind: 'status', status: 503 },
+      { kind: 'status', status: 429 },
+      { kind: 'status', status: 400 },
+      { kind: 'timeout', connected: false },
+      { kind: 'network', code: 'ECONNREFUSED', connected: false },
+      { kind: 'network', code: 'ECONNRESET', connected: false },
+    ];
+    expect(yes.map(mayHaveBeenProcessed)).toEqual(yes.map(() => true));
+    expect(no.map(mayHaveBeenProcessed)).toEqual(no.map(() => false));
   });
 });

@@ -128,6 +128,22 @@ export function isOutcomeUnknown(failure: AttemptFailure, idempotent: boolean): 
   return failure.connected && BROKEN_CONNECTION_CODES.has(failure.code);
 }
 
+/**
+ * True when the provider may have acted on the request although the attempt failed (500/502/504, a
+ * timeout or a broken connection after it was sent): a later attempt's refusal may be the answer to
+ * that earlier success (a repeated DELETE meeting its own cancellation).
+ */
+export function mayHaveBeenProcessed(failure: AttemptFailure): boolean {
+  switch (failure.kind) {
+    case 'status':
+      return MAYBE_PROCESSED_STATUSES.has(failure.status);
+    case 'timeout':
+      return failure.connected;
+    case 'network':
+      return failure.connected && BROKEN_CONNECTION_CODES.has(failure.code);
+  }
+}
+
 export interface RetryContext {
   failure: AttemptFailure;
   /** 1-based number of the attempt that just failed. */

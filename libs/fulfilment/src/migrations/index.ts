@@ -1,9 +1,10 @@
 import type { DataSource, Migration } from 'typeorm';
 import { FulfilmentInitial1764000000000 } from './1764000000000-fulfilment-initial.js';
 import { FulfilmentSyncFillfactor1764100000000 } from './1764100000000-fulfilment-sync-fillfactor.js';
+import { FulfilmentDeliveryDetails1764200000000 } from './1764200000000-fulfilment-delivery-details.js';
 
 /** The module's migrations in order, for the host's own TypeORM `migrations` setting. */
-export const FULFILMENT_MIGRATIONS = [FulfilmentInitial1764000000000, FulfilmentSyncFillfactor1764100000000];
+export const FULFILMENT_MIGRATIONS = [FulfilmentInitial1764000000000, FulfilmentSyncFillfactor1764100000000, FulfilmentDeliveryDetails1764200000000];
 
 /**
  * Runs pending migrations of `dataSource` (the module's, if the host listed them, and the host's

@@ -1,4 +1,5 @@
 import type { ProviderName } from '../http/provider-errors.js';
+import type { CaryRxOrderStatus } from '../caryrx/caryrx.wire.js';
 
 /**
  * The one state machine. Both providers' statuses map onto these normalised statuses; the
@@ -43,24 +44,27 @@ interface ProviderStatusInfo {
 }
 
 /**
- * Provider status → normalised status. CaryRx statuses beyond `pending` and `ready_to_fill` are
- * not in its document; the others are seen in public client code or are plausible pharmacy steps.
- * ScriptDrop's are its documented set (note `submitted to courier` with spaces).
+ * CaryRx status → normalised status. Keyed by CaryRxOrderStatus, so every status of
+ * CARYRX_ORDER_STATUSES (caryrx.wire.ts, where the documented ones and the guesses are marked) has
+ * exactly one entry and nothing else can be added here.
  */
+const CARYRX_STATUSES: Record<CaryRxOrderStatus, ProviderStatusInfo> = {
+  pending: { status: 'accepted', step: 1 },
+  ready_to_fill: { status: 'accepted', step: 2 },
+  filled: { status: 'accepted', step: 3 },
+  ready_to_ship: { status: 'accepted', step: 4 },
+  shipped: { status: 'in_transit', step: 5 },
+  out_for_delivery: { status: 'in_transit', step: 6 },
+  delivery_failed: { status: 'delivery_failed', step: 7 },
+  delivered: { status: 'delivered', step: 8 },
+  returned: { status: 'returned', step: 8 },
+  cancelled: { status: 'cancelled', step: 8 },
+  canceled: { status: 'cancelled', step: 8 },
+};
+
+/** Provider status → normalised status. ScriptDrop's are its documented set (note `submitted to courier` with spaces). */
 const PROVIDER_STATUSES: Record<ProviderName, Record<string, ProviderStatusInfo>> = {
-  caryrx: {
-    pending: { status: 'accepted', step: 1 },
-    ready_to_fill: { status: 'accepted', step: 2 },
-    filled: { status: 'accepted', step: 3 },
-    ready_to_ship: { status: 'accepted', step: 4 },
-    shipped: { status: 'in_transit', step: 5 },
-    out_for_delivery: { status: 'in_transit', step: 6 },
-    delivery_failed: { status: 'delivery_failed', step: 7 },
-    delivered: { status: 'delivered', step: 8 },
-    returned: { status: 'returned', step: 8 },
-    cancelled: { status: 'cancelled', step: 8 },
-    canceled: { status: 'cancelled', step: 8 },
-  },
+  caryrx: CARYRX_STATUSES,
   scriptdrop: {
     new: { status: 'accepted', step: 1 },
     'submitted to courier': { status: 'accepted', step: 2 },

@@ -13,11 +13,26 @@ import { runTransaction } from './sqlite-serialiser.js';
 import { findOneRow, insertRow, updateRow } from './row-sql.js';
 import { FulfilmentEventBus } from './fulfilment-event-bus.js';
 
+/**
+ * The order's tracking details an observation may carry. Undefined: not sent, keep what is stored.
+ * They follow the status rule: a stale observation (older than the stored state) changes none.
+ */
+const TEXT_DETAILS = ['trackingUrl', 'trackingNumber', 'serviceLevel', 'packagingMethod', 'samedayLocationX', 'samedayLocationY'] as const;
+type TextDetail = (typeof TEXT_DETAILS)[number];
+export type OrderDetails = Pick<FulfilmentOrder, TextDetail | 'eta'>;
+
 /** What a webhook, a sync read or an API answer saw of an order at the provider. */
-export interface OrderObservation extends StatusObservation {
-  trackingUrl?: string | null;
-  trackingNumber?: string | null;
-  eta?: Date | null;
+export interface OrderObservation extends StatusObservation, Partial<OrderDetails> {}
+
+/** The details of `o` that differ from what `order` holds (empty: nothing to write). */
+export function changedDetails(order: OrderDetails, o: OrderObservation): Partial<OrderDetails> {
+  const details: Partial<OrderDetails> = {};
+  for (const key of TEXT_DETAILS) {
+    const value = o[key];
+    if (value !== undefined && value !== order[key]) details[key] = value;
+  }
+  if (o.eta !== undefined && (o.eta?.getTime() ?? null) !== (order.eta?.getTime() ?? null)) details.eta = o.eta;
+  return details;
 }
 
 export interface TransitionResult {
@@ -81,7 +96,7 @@ export class OrderTransitionService {
     now = new Date(),
   ): Promise<TransitionResult> {
     const decision = decideTransition(order, observation);
-    const details = this.changedDetails(order, observation);
+    const details = changedDetails(order, observation);
     if (decision.kind === 'stale') {
       this.logger.debug(`order ${order.id}: ignored ${source} observation (${decision.reason})`);
       return { outcome: 'stale', order };
@@ -185,13 +200,5 @@ export class OrderTransitionService {
   /** Row lock for read-modify-write on PostgreSQL; SQLite serialises writers by itself. */
   rowLock(manager: EntityManager): { lock?: { mode: 'pessimistic_write' } } {
     return manager.connection.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' } } : {};
-  }
-
-  private changedDetails(order: FulfilmentOrder, o: OrderObservation): Partial<FulfilmentOrder> {
-    const details: Partial<FulfilmentOrder> = {};
-    if (o.trackingUrl !== undefined && o.trackingUrl !== order.trackingUrl) details.trackingUrl = o.trackingUrl;
-    if (o.trackingNumber !== undefined && o.trackingNumber !== order.trackingNumber) details.trackingNumber = o.trackingNumber;
-    if (o.eta !== undefined && (o.eta?.getTime() ?? null) !== (order.eta?.getTime() ?? null)) details.eta = o.eta;
-    return details;
   }
 }

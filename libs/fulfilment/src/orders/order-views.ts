@@ -28,8 +28,14 @@ export interface FulfilmentOrderView {
   trackingUrl: string | null;
   /** Expected delivery time, when the provider gave one. */
   eta: Date | null;
+  /** CaryRx packaging_method (e.g. `usps_firstclass`); null for ScriptDrop. */
+  packagingMethod: string | null;
+  /** CaryRx sameday_location_x, verbatim; null for ScriptDrop. */
+  samedayLocationX: string | null;
+  /** CaryRx sameday_location_y, verbatim; null for ScriptDrop. */
+  samedayLocationY: string | null;
   createdAt: Date;
-  /** Last local change (status, tracking or ETA). */
+  /** Last local change (status or tracking details). */
   updatedAt: Date;
   /** The provider's timestamp of the newest state applied. */
   providerUpdatedAt: Date | null;
@@ -63,6 +69,9 @@ export function toOrderView(order: FulfilmentOrder): FulfilmentOrderView {
     trackingNumber: order.trackingNumber,
     trackingUrl: order.trackingUrl,
     eta: order.eta,
+    packagingMethod: order.packagingMethod,
+    samedayLocationX: order.samedayLocationX,
+    samedayLocationY: order.samedayLocationY,
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
     providerUpdatedAt: order.providerUpdatedAt,

@@ -13,6 +13,13 @@ export interface CaryRxSimulatorOptions {
   /** Milliseconds between automatic order steps; 0 (default) leaves stepping to advance(). */
   stepMs?: number;
   random?: () => number;
+  /**
+   * Off by default, so the simulator answers only what the document shows and code that relies on
+   * more fails here rather than against CaryRx. `trackingOnRead`: get order also carries
+   * shipment_tracking_url/_eta (the document shows them in events only). `eventTimestamps`: order and
+   * prescription events carry `updated_at` (the document's event samples have none).
+   */
+  undocumented?: { trackingOnRead?: boolean; eventTimestamps?: boolean };
 }
 
 /** The order statuses the simulator walks through, in order. */
@@ -48,6 +55,8 @@ export interface SimCaryRxPrescription extends Stamped {
   qtyWritten: number;
   refillsWritten: number;
   daysSupply: number;
+  /** The pharmacy's Rx number (the document prints a 7-digit number). */
+  rxNumber: number;
 }
 export interface SimCaryRxOrder extends Stamped {
   patientId: string;
@@ -119,12 +128,16 @@ export class CaryRxSimulator extends SimulatorServer {
   /** Registered callback URLs (the last registration per topic wins). */
   readonly callbacks: { prescriptions?: string; orders?: string } = {};
 
+  /** The undocumented additions switched on (see CaryRxSimulatorOptions); may be changed between calls. */
+  readonly undocumented: { trackingOnRead: boolean; eventTimestamps: boolean };
+
   private lastStamp = 0;
 
   constructor(options: CaryRxSimulatorOptions = {}) {
     const apiKey = options.apiKey ?? 'test-123';
     super({ name: 'CaryRx simulator', authenticate: headerEquals('apikey', apiKey), errorBody, stepMs: options.stepMs, random: options.random });
     this.apiKey = apiKey;
+    this.undocumented = { trackingOnRead: false, eventTimestamps: false, ...options.undocumented };
     this.registerRoutes();
   }
 
@@ -184,6 +197,7 @@ export class CaryRxSimulator extends SimulatorServer {
       qtyWritten: details.qtyWritten ?? 30,
       refillsWritten: details.refillsWritten ?? 0,
       daysSupply: details.daysSupply ?? 30,
+      rxNumber: 1231234 + this.prescriptions.size,
       createdAt: now,
       updatedAt: now,
     };
@@ -231,15 +245,14 @@ export class CaryRxSimulator extends SimulatorServer {
       sameday_location_x: null,
       sameday_location_y: null,
       order_status: order.status,
-      // Not in the doc's sample: the timestamp that lets a receiver order the events.
-      updated_at: order.updatedAt,
+      ...this.eventTimestamp(order),
       prescriptions: order.prescriptionIds.map((id) => this.ref('prescription', this.prescriptions.get(id) ?? { id, createdAt: order.createdAt, updatedAt: order.createdAt })),
       patient: patient ? this.ref('patient', patient) : null,
     };
   }
 
   prescriptionEvent(rx: SimCaryRxPrescription): Record<string, unknown> {
-    return { ...this.prescriptionBody(rx), updated_at: rx.updatedAt };
+    return { ...this.prescriptionBody(rx), ...this.eventTimestamp(rx) };
   }
 
   // --- routes ------------------------------------------------------------------------------------
@@ -429,8 +442,7 @@ export class CaryRxSimulator extends SimulatorServer {
         // The doc prints `updatedat` here (camelCase), unlike `updated_at` elsewhere.
         updatedAt: order.updatedAt,
         flags: null,
-        shipment_tracking_url: order.trackingUrl,
-        shipment_tracking_eta: order.trackingEta,
+        ...(this.undocumented.trackingOnRead ? { shipment_tracking_url: order.trackingUrl, shipment_tracking_eta: order.trackingEta } : {}),
         prescriptions: order.prescriptionIds.map((id) => {
           const rx = this.prescriptions.get(id);
           return { ...this.ref('prescription', rx ?? { id, createdAt: order.createdAt, updatedAt: order.createdAt }), prescription: rx?.medicationName ?? null, is_refill: false };
@@ -457,14 +469,32 @@ export class CaryRxSimulator extends SimulatorServer {
       qty_dispensed: 0,
       refills_written: rx.refillsWritten,
       prior_auth_status: null,
-      rx_number: null,
+      rx_number: rx.rxNumber,
       prior_auth_last_update: null,
       auto_refill: false,
       payment_token: null,
       external_id: null,
       patient: { entity_type: 'patient', id: rx.patientId },
-      prescriber: null,
+      // The document's sample prescriber; its null fields stay null.
+      prescriber: {
+        prescriber_name: 'peter brown',
+        prescriber_clinic: 'test hospital',
+        prescriber_address: '1 street',
+        prescriber_address2: 'room 203',
+        prescriber_city: 'washington',
+        prescriber_state: 'dc',
+        prescriber_zip: '20001',
+        prescriber_phone: null,
+        prescriber_fax: null,
+        prescriber_npi: null,
+        prescriber_dea: null,
+      },
     };
+  }
+
+  /** Not in the document's event samples: the timestamp that lets a receiver order the events, when switched on. */
+  private eventTimestamp(o: Pick<Stamped, 'updatedAt'>): { updated_at?: string } {
+    return this.undocumented.eventTimestamps ? { updated_at: o.updatedAt } : {};
   }
 
   private ref(entityType: string, o: Pick<Stamped, 'id' | 'createdAt' | 'updatedAt'>) {

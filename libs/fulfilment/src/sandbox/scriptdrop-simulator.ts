@@ -1,8 +1,11 @@
 import {
   SCRIPTDROP_CANCELLABLE_STATUSES,
+  SCRIPTDROP_COVERAGE_TYPES,
+  SCRIPTDROP_DELIVERY_INFORMATION_QUERY,
   SCRIPTDROP_MESSAGES,
   SCRIPTDROP_SATURDAY_SERVICES,
   SCRIPTDROP_SERVICE_LEVELS,
+  SCRIPTDROP_SIGNATURES,
   errorToWire,
 } from '../scriptdrop/scriptdrop.wire.js';
 import { SimulatorServer, headerEquals, randomId, type SimRequest, type SimResponse } from './simulator-server.js';
@@ -117,6 +120,21 @@ function checkCreate(body: unknown): string | undefined {
   return undefined;
 }
 
+/** Get Delivery Information's query: the drop-off address is required, the options take their documented values. */
+function checkDeliveryInformation(query: URLSearchParams): string | undefined {
+  const q = SCRIPTDROP_DELIVERY_INFORMATION_QUERY;
+  for (const field of ['street', 'city', 'state', 'zipcode'] as const) {
+    if (!isStr(query.get(q.address(field)))) return `delivery.address.${field} is required`;
+  }
+  const pod = query.get(q.pod);
+  if (pod !== null && !(SCRIPTDROP_SIGNATURES as readonly string[]).includes(pod)) return 'POD is invalid';
+  const pkg = query.get(q.package);
+  if (pkg !== null && !(SCRIPTDROP_COVERAGE_TYPES as readonly string[]).includes(pkg)) return 'package is invalid';
+  const saturday = query.get(q.saturdayDelivery);
+  if (saturday !== null && saturday !== 'true' && saturday !== 'false') return 'saturday.delivery must be a boolean';
+  return undefined;
+}
+
 /** The last order id handed out in this process, by any ScriptDrop simulator. */
 let lastOrderId = 0;
 
@@ -153,6 +171,7 @@ export class ScriptDropSimulator extends SimulatorServer {
       errorBody: (message) => errorToWire(message),
       // Create bodies are kept in createBodies; the shared log keeps method, path and status only.
       recordBodies: false,
+      methodNotAllowed: true,
       stepMs: options.stepMs,
       random: options.random,
     });
@@ -326,6 +345,8 @@ export class ScriptDropSimulator extends SimulatorServer {
     this.route('GET', '/api/v1/pharmacies/:id', (req) => {
       const id = req.params.id;
       if (!/^(\d{10}|\d{7})$/.test(id)) return notFound('Pharmacy not found');
+      const problem = checkDeliveryInformation(req.query);
+      if (problem) return bad(problem);
       return {
         status: 200,
         body: { pharmacy: { id, service_levels: [...SCRIPTDROP_SERVICE_LEVELS], carriers: ['USPS', 'UPS', 'FedEx'], saturday_delivery: true } },

@@ -50,9 +50,11 @@ export interface FaultRule {
   path?: string | RegExp;
   /**
    * `status`: answer with `status` (e.g. 429 with retryAfter, 500, 503); `latency`: delay then serve
-   * normally; `hang`: never answer; `reset`: close the connection without an answer.
+   * normally; `hang`: never answer; `reset`: close the connection without an answer;
+   * `drop-response`: handle the request (its effect happens) and then close the connection instead
+   * of answering, as a timeout or a broken connection after the provider acted looks to a client.
    */
-  kind: 'status' | 'latency' | 'hang' | 'reset';
+  kind: 'status' | 'latency' | 'hang' | 'reset' | 'drop-response';
   status?: number;
   /** Retry-After header value (seconds or an HTTP date). */
   retryAfter?: number | string;
@@ -96,6 +98,11 @@ export interface SimulatorServerOptions {
   errorBody: (message: string) => unknown;
   /** Keep parsed bodies in the request log (default true). */
   recordBodies?: boolean;
+  /**
+   * Answer a known path asked with a method it has no route for with 405 and `Allow` (ScriptDrop's
+   * error table lists 405) rather than 404. Default false.
+   */
+  methodNotAllowed?: boolean;
   /** Concurrent webhook deliveries (default 1, which keeps their order). */
   webhookConcurrency?: number;
   /** Every this many ms each open order moves one status forward (0: only when advance() is called). */
@@ -350,8 +357,13 @@ export abstract class SimulatorServer {
     const url = new URL(rawUrl, 'http://sim');
     const record: RecordedRequest = { method, path: url.pathname, query: url.search, status: 0 };
     this.requests.push(record);
+    let dropAnswer = false;
     const send = (response: SimResponse) => {
       record.status = response.status;
+      if (dropAnswer) {
+        res.destroy();
+        return;
+      }
       const text = response.body === undefined ? '' : JSON.stringify(response.body);
       res.writeHead(response.status, {
         ...(text ? { 'content-type': 'application/json' } : {}),
@@ -377,6 +389,7 @@ export abstract class SimulatorServer {
         res.destroy();
         return;
       }
+      dropAnswer = fault.kind === 'drop-response';
       if (fault.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 0));
       if (fault.kind === 'status') {
         return send({
@@ -410,6 +423,12 @@ export abstract class SimulatorServer {
         return send(await route.handler({ method, path: url.pathname, params, query: url.searchParams, body, headers }));
       } catch (err) {
         return send({ status: 500, body: this.options.errorBody(`simulator error: ${(err as Error).message}`) });
+      }
+    }
+    if (this.options.methodNotAllowed) {
+      const allowed = this.routes.filter((r) => r.regex.test(url.pathname)).map((r) => r.method);
+      if (allowed.length > 0) {
+        return send({ status: 405, body: this.options.errorBody('Method Not Allowed'), headers: { allow: [...new Set(allowed)].join(', ') } });
       }
     }
     return send({ status: 404, body: this.options.errorBody('Not Found') });

@@ -22,6 +22,8 @@ export type {
   ScriptDropPayerInput,
   ScriptDropPharmacyInput,
   ScriptDropPrescriberInput,
+  ScriptDropAddPrescriptionInput,
+  ScriptDropDeliveryInformationInput,
   ScriptDropPrescriptionInput,
   ScriptDropRecipientIdentification,
   ScriptDropRecipientInput,
@@ -35,6 +37,8 @@ export type {
 export {
   CreateScriptDropDeliveryDto,
   ScriptDropOrderInputDto,
+  ScriptDropAddPrescriptionDto,
+  ScriptDropDeliveryInformationDto,
   ScriptDropPrescriptionDto,
   type CreateScriptDropDeliveryInput,
 } from './scriptdrop.dto.js';
@@ -45,6 +49,7 @@ export {
   SCRIPTDROP_CARRIER_SERVICES_BY_CARRIER,
   SCRIPTDROP_CARRIER_SIGNATURES,
   SCRIPTDROP_DEFAULT_SERVICE_LEVEL,
+  SCRIPTDROP_DELIVERY_INFORMATION_QUERY,
   SCRIPTDROP_IDENTIFICATION_QUALIFIERS,
   SCRIPTDROP_MESSAGES,
   SCRIPTDROP_ORDER_STATUSES,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
+import { ProviderError, ProviderNotFoundError, ProviderValidationError } from '../http/provider-errors.js';
 import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
 import { FulfilmentNotFoundError, OrderStateError } from '../orders/fulfilment-errors.js';
 import { isTerminal } from '../orders/order-status.js';
@@ -11,7 +12,7 @@ import { validateInput } from '../validation.js';
 import { serialiseOnSqlite } from '../orders/sqlite-serialiser.js';
 import { CreateScriptDropDeliveryDto, type CreateScriptDropDeliveryInput } from './scriptdrop.dto.js';
 import { ScriptDropService, type ScriptDropCallOptions } from './scriptdrop.service.js';
-import type { ScriptDropOrder, ScriptDropPrescriptionInput } from './scriptdrop.types.js';
+import type { ScriptDropAddPrescriptionInput, ScriptDropOrder } from './scriptdrop.types.js';
 import { SCRIPTDROP_DEFAULT_SERVICE_LEVEL } from './scriptdrop.wire.js';
 
 /**
@@ -95,6 +96,8 @@ export class ScriptDropFulfilment {
    * terminal (delivered, returned, cancelled) is refused here with OrderStateError and nothing is
    * sent. A refusal by ScriptDrop (e.g. "Order is not in a cancellable status" once picked up) is
    * thrown as ProviderValidationError with ScriptDrop's message, and the local order is left as it was.
+   * A retried DELETE whose earlier attempt may have gone through and whose retry is refused as not
+   * cancellable is settled by reading the order back: cancelled there is success.
    */
   async cancel(orderId: string): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
@@ -102,26 +105,41 @@ export class ScriptDropFulfilment {
       throw new OrderStateError(order, `ScriptDrop order ${order.id} is already ${order.status}: a terminal order cannot be cancelled`);
     }
     const providerOrderId = this.providerIdOf(order);
-    await this.scriptdrop.cancelOrder(providerOrderId);
+    const confirmed = await this.deleteSettled(
+      providerOrderId,
+      () => this.scriptdrop.cancelOrder(providerOrderId),
+      (err) => err instanceof ProviderValidationError,
+      (remote) => remote.status === 'cancelled',
+    );
     // The 204 is the answer; the follow-up GET only adds the cancellation time.
-    const remote = await this.readBack(providerOrderId);
+    const remote = confirmed ?? (await this.readBack(providerOrderId));
     const observation = remote?.status === 'cancelled' ? scriptDropObservation(remote) : { providerStatus: 'cancelled' };
     return this.apply(order, observation);
   }
 
   /** Adds a prescription to the delivery and applies the order ScriptDrop answers with. */
-  async addPrescription(orderId: string, prescription: ScriptDropPrescriptionInput): Promise<FulfilmentOrderView> {
+  async addPrescription(orderId: string, prescription: ScriptDropAddPrescriptionInput): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
     const remote = await this.scriptdrop.addPrescription(this.providerIdOf(order), prescription);
     return this.apply(order, scriptDropObservation(remote));
   }
 
-  /** Removes a prescription (by Rx number) from the delivery, then reads the order back. */
+  /**
+   * Removes a prescription (by Rx number) from the delivery, then reads the order back. A retried
+   * DELETE whose earlier attempt may have gone through and whose retry answers 404 is success when
+   * the order still reads back: the 404 was then the prescription's, which is gone (ScriptDrop's
+   * order view lists no prescriptions, so the order's existence is all there is to check).
+   */
   async removePrescription(orderId: string, rxNumber: string): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
     const providerOrderId = this.providerIdOf(order);
-    await this.scriptdrop.removePrescription(providerOrderId, rxNumber);
-    const remote = await this.readBack(providerOrderId);
+    const confirmed = await this.deleteSettled(
+      providerOrderId,
+      () => this.scriptdrop.removePrescription(providerOrderId, rxNumber),
+      (err) => err instanceof ProviderNotFoundError,
+      () => true,
+    );
+    const remote = confirmed ?? (await this.readBack(providerOrderId));
     return remote ? this.apply(order, scriptDropObservation(remote)) : toOrderView(order);
   }
 
@@ -165,6 +183,29 @@ export class ScriptDropFulfilment {
       throw new OrderStateError(order, `ScriptDrop order ${order.id} has no ScriptDrop id (its create outcome is unknown): reconcile it first`);
     }
     return order.providerOrderId;
+  }
+
+  /**
+   * Sends a DELETE the HTTP core retries. When an earlier attempt may have been acted on (timeout,
+   * broken connection, 500/502/504) and the last was refused with `isEcho` (what ScriptDrop answers
+   * a repeat of its own success), the order is read back and `done` decides: the order read back
+   * on success, otherwise the typed error. `undefined` when the DELETE itself succeeded.
+   */
+  private async deleteSettled(
+    providerOrderId: string,
+    send: () => Promise<void>,
+    isEcho: (err: ProviderError) => boolean,
+    done: (remote: ScriptDropOrder) => boolean,
+  ): Promise<ScriptDropOrder | undefined> {
+    try {
+      await send();
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof ProviderError) || !err.earlierAttemptMayHaveSucceeded || !isEcho(err)) throw err;
+      const remote = await this.readBack(providerOrderId);
+      if (remote && done(remote)) return remote;
+      throw err;
+    }
   }
 
   /** A follow-up read after a call that answered 204; its failure does not undo what the call did. */

@@ -47,6 +47,8 @@ import type {
   ScriptDropPayerInput,
   ScriptDropPharmacyInput,
   ScriptDropPrescriberInput,
+  ScriptDropAddPrescriptionInput,
+  ScriptDropDeliveryInformationInput,
   ScriptDropPrescriptionInput,
   ScriptDropRecipientInput,
   ScriptDropShippingInput,
@@ -268,9 +270,9 @@ export class ScriptDropPayerDto implements ScriptDropPayerInput {
   governmentPlanIndicator: boolean;
 }
 
-/** One prescription: in a create-order body, and the body of add-prescription. */
+/** The body of add-prescription (its table has no `date_of_service`, so it is an unknown field here). */
 @DocumentedByRules()
-export class ScriptDropPrescriptionDto implements ScriptDropPrescriptionInput {
+export class ScriptDropAddPrescriptionDto implements ScriptDropAddPrescriptionInput {
   @text(L.rxNumber)
   number: string;
 
@@ -298,10 +300,6 @@ export class ScriptDropPrescriptionDto implements ScriptDropPrescriptionInput {
   @decimal()
   patientPay: number;
 
-  @IsOptional()
-  @calendarDate()
-  dateOfService?: string;
-
   @required()
   @nested(() => ScriptDropPrescriberDto)
   prescriber: ScriptDropPrescriberDto;
@@ -309,6 +307,14 @@ export class ScriptDropPrescriptionDto implements ScriptDropPrescriptionInput {
   @required()
   @nestedList(() => ScriptDropPayerDto)
   payers: ScriptDropPayerDto[];
+}
+
+/** One prescription of a create-order body: add-prescription's fields and `date_of_service`. */
+@DocumentedByRules()
+export class ScriptDropPrescriptionDto extends ScriptDropAddPrescriptionDto implements ScriptDropPrescriptionInput {
+  @IsOptional()
+  @calendarDate()
+  dateOfService?: string;
 }
 
 export class ScriptDropOtherItemDto implements ScriptDropOtherItemInput {
@@ -536,6 +542,26 @@ export class ScriptDropPharmacyIdDto {
   @required()
   @Matches(/^(\d{10}|\d{7})$/, { message: 'must be an NPI (10 digits) or an NCPDP (7 digits)' })
   pharmacyId: string;
+}
+
+/** The parameters of Get Delivery Information (the pharmacy id is checked by ScriptDropPharmacyIdDto). */
+@DocumentedByRules()
+export class ScriptDropDeliveryInformationDto implements ScriptDropDeliveryInformationInput {
+  @required()
+  @nested(() => ScriptDropAddressDto)
+  deliveryAddress: ScriptDropAddressDto;
+
+  @IsOptional()
+  @oneOf(SCRIPTDROP_SIGNATURES)
+  pod?: (typeof SCRIPTDROP_SIGNATURES)[number];
+
+  @IsOptional()
+  @oneOf(SCRIPTDROP_COVERAGE_TYPES)
+  package?: (typeof SCRIPTDROP_COVERAGE_TYPES)[number];
+
+  @IsOptional()
+  @boolean()
+  saturdayDelivery?: boolean;
 }
 
 export class ScriptDropOrderIdsDto {

@@ -8,10 +8,16 @@ import {
   ScriptDropOrderIdsDto,
   ScriptDropOrderInputDto,
   ScriptDropPharmacyIdDto,
-  ScriptDropPrescriptionDto,
+  ScriptDropAddPrescriptionDto,
+  ScriptDropDeliveryInformationDto,
   SCRIPTDROP_ID_MAX_LENGTH,
 } from './scriptdrop.dto.js';
-import type { ScriptDropOrder, ScriptDropOrderInput, ScriptDropPrescriptionInput } from './scriptdrop.types.js';
+import type {
+  ScriptDropAddPrescriptionInput,
+  ScriptDropDeliveryInformationInput,
+  ScriptDropOrder,
+  ScriptDropOrderInput,
+} from './scriptdrop.types.js';
 import {
   SCRIPTDROP_IDS_QUERY_KEY,
   SCRIPTDROP_PATHS,
@@ -19,7 +25,8 @@ import {
   orderOfEnvelope,
   orderToWire,
   ordersOfEnvelope,
-  prescriptionToWire,
+  addPrescriptionToWire,
+  deliveryInformationToQuery,
 } from './scriptdrop.wire.js';
 
 export interface ScriptDropCallOptions {
@@ -81,15 +88,15 @@ export class ScriptDropService {
     return list.map(orderFromWire);
   }
 
-  /** Adds a prescription to an existing order; answers the order. */
-  async addPrescription(orderId: string, prescription: ScriptDropPrescriptionInput, options: ScriptDropCallOptions = {}): Promise<ScriptDropOrder> {
+  /** Adds a prescription to an existing order; answers the order. `dateOfService` is create-order only (refused here). */
+  async addPrescription(orderId: string, prescription: ScriptDropAddPrescriptionInput, options: ScriptDropCallOptions = {}): Promise<ScriptDropOrder> {
     const operation = 'ScriptDrop add prescription';
     const [id, valid] = validateParts(
       operation,
       () => this.id(orderId, operation, 'orderId'),
-      () => validateInput(ScriptDropPrescriptionDto, prescription, operation),
+      () => validateInput(ScriptDropAddPrescriptionDto, prescription, operation),
     );
-    return this.orderCall({ method: 'POST', path: SCRIPTDROP_PATHS.prescriptions(id), body: prescriptionToWire(valid), timeoutMs: options.timeoutMs });
+    return this.orderCall({ method: 'POST', path: SCRIPTDROP_PATHS.prescriptions(id), body: addPrescriptionToWire(valid), timeoutMs: options.timeoutMs });
   }
 
   /** Removes a prescription (by Rx number) from an order (204). */
@@ -104,16 +111,35 @@ export class ScriptDropService {
   }
 
   /**
-   * Delivery information of a pharmacy, by NPI (10 digits) or NCPDP (7 digits).
+   * Delivery information of a pharmacy, by NPI (10 digits) or NCPDP (7 digits), for a drop-off
+   * address (required) and the optional POD signature, package and Saturday delivery, sent as query
+   * parameters (SCRIPTDROP_DELIVERY_INFORMATION_QUERY: the document names them, not their encoding).
    *
    * The document's response for this endpoint is "TBD", so the parsed JSON body is returned as it
-   * came, untyped (`unknown`): check its shape before use. The further parameters the document
-   * lists for it (`:delivery.address`, `:POD`, `:package`, `:saturday.delivery`) have no defined
-   * encoding and are not sent.
+   * came, untyped (`unknown`): check its shape before use. A body that is not JSON is
+   * ProviderInvalidResponseError.
    */
-  async getPharmacyDeliveryInformation(pharmacyId: string, options: ScriptDropCallOptions = {}): Promise<unknown> {
-    const id = validateInput(ScriptDropPharmacyIdDto, { pharmacyId }, 'ScriptDrop get pharmacy delivery information').pharmacyId;
-    const response = await this.requireClient().request<unknown>({ method: 'GET', path: SCRIPTDROP_PATHS.pharmacy(id), timeoutMs: options.timeoutMs });
+  async getPharmacyDeliveryInformation(
+    pharmacyId: string,
+    input: ScriptDropDeliveryInformationInput,
+    options: ScriptDropCallOptions = {},
+  ): Promise<unknown> {
+    const operation = 'ScriptDrop get pharmacy delivery information';
+    const [{ pharmacyId: id }, valid] = validateParts(
+      operation,
+      () => validateInput(ScriptDropPharmacyIdDto, { pharmacyId }, operation),
+      () => validateInput(ScriptDropDeliveryInformationDto, input, operation),
+    );
+    const path = SCRIPTDROP_PATHS.pharmacy(id);
+    const response = await this.requireClient().request<unknown>({
+      method: 'GET',
+      path,
+      query: deliveryInformationToQuery(valid),
+      timeoutMs: options.timeoutMs,
+    });
+    if (response.data === undefined || typeof response.data === 'string') {
+      throw this.invalid('GET', path, response.status, response.attempts, 'no JSON body in the answer');
+    }
     return response.data;
   }
 

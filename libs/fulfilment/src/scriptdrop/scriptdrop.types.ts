@@ -92,7 +92,8 @@ export interface ScriptDropPayerInput {
   governmentPlanIndicator: boolean;
 }
 
-export interface ScriptDropPrescriptionInput {
+/** The body of add-prescription: the document's table for that endpoint has no `date_of_service`. */
+export interface ScriptDropAddPrescriptionInput {
   /** Rx number, at most 255 characters. */
   number: string;
   /** 11 digits. */
@@ -104,10 +105,14 @@ export interface ScriptDropPrescriptionInput {
   /** Integer. */
   fillNumber: number;
   patientPay: number;
-  /** ISO 8601 date, e.g. `2019-02-03`. */
-  dateOfService?: string;
   prescriber: ScriptDropPrescriberInput;
   payers: ScriptDropPayerInput[];
+}
+
+/** A prescription in a create-order body, whose table also lists `date_of_service`. */
+export interface ScriptDropPrescriptionInput extends ScriptDropAddPrescriptionInput {
+  /** ISO 8601 date, e.g. `2019-02-03`. */
+  dateOfService?: string;
 }
 
 export interface ScriptDropOtherItemInput {
@@ -229,4 +234,22 @@ export interface ScriptDropOrder {
   shipping: ScriptDropShipment | null;
   cancellation: ScriptDropCancellation | null;
   eta: ScriptDropEta | null;
+}
+
+/**
+ * The parameters of Get Delivery Information (`GET /api/v1/pharmacies/:id`), sent as query
+ * parameters (see SCRIPTDROP_DELIVERY_INFORMATION_QUERY for their spelling).
+ */
+export interface ScriptDropDeliveryInformationInput {
+  /** The recipient's (drop-off) location: the document's `delivery.address`, required. */
+  deliveryAddress: ScriptDropAddressInput;
+  /**
+   * The proof-of-delivery signature, one of the signature methods; absent: the pharmacy's own
+   * configuration (the document: "Null = defaults to pharmacy configuration POD signature").
+   */
+  pod?: ScriptDropSignature;
+  /** The document describes it as "Coverage type": one of primary, secondary, tertiary. */
+  package?: ScriptDropCoverageType;
+  /** Whether Saturday counts as a delivery day (UPS 2nd Day Air and UPS Next Day Air only). */
+  saturdayDelivery?: boolean;
 }

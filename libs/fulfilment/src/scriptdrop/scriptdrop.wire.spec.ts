@@ -5,17 +5,26 @@ import { scriptDropObservation } from './scriptdrop-fulfilment.service.js';
 import { ScriptDropOrderInputDto } from './scriptdrop.dto.js';
 import {
   SCRIPTDROP_IDENTIFICATION_QUALIFIERS,
+  addPrescriptionToWire,
   SCRIPTDROP_ORDER_STATUSES,
   cancellationFromWire,
   orderFromWire,
   orderOfEnvelope,
   orderToWire,
   ordersOfEnvelope,
+  prescriptionToWire,
   recipientIdentificationFromWire,
 } from './scriptdrop.wire.js';
-import { SCRIPTDROP_DOC_INPUT, SCRIPTDROP_DOC_WIRE } from '../../../../test/fixtures/scriptdrop-examples.js';
+import { SCRIPTDROP_DOC_INPUT, SCRIPTDROP_DOC_WIRE, docAddPrescription, docPrescription } from '../../../../test/fixtures/scriptdrop-examples.js';
 
 describe('ScriptDrop wire mapping', () => {
+  it('sends date_of_service in a create-order prescription only, as the two tables list it', () => {
+    const { date_of_service, ...addBody } = prescriptionToWire(docPrescription());
+    expect(date_of_service).toBe('2019-02-03');
+    expect(addPrescriptionToWire(docAddPrescription())).toEqual(addBody);
+    expect(addPrescriptionToWire(docPrescription())).not.toHaveProperty('date_of_service');
+  });
+
   it('keeps `submitted to courier` with its spaces and maps every documented status onto the state machine', () => {
     const order = orderFromWire({
       id: '1234',

@@ -18,6 +18,8 @@ import type {
   ScriptDropOrderInput,
   ScriptDropOtherItemInput,
   ScriptDropPayerInput,
+  ScriptDropAddPrescriptionInput,
+  ScriptDropDeliveryInformationInput,
   ScriptDropPrescriptionInput,
   ScriptDropRecipientIdentification,
   ScriptDropShipment,
@@ -38,6 +40,19 @@ export const SCRIPTDROP_PATHS = {
 
 /** Query key of get-multiple: `ids[]=1&ids[]=2`. */
 export const SCRIPTDROP_IDS_QUERY_KEY = 'ids[]';
+
+/**
+ * Query keys of Get Delivery Information. A reading of the document, which lists the parameters as
+ * `:delivery.address` (an Address), `:POD`, `:package` and `:saturday.delivery` with no encoding: the
+ * dots become the bracket nesting the API documents for `ids[]` (`delivery[address][street]=…`), and
+ * the names keep the document's spelling (`POD` upper-case).
+ */
+export const SCRIPTDROP_DELIVERY_INFORMATION_QUERY = {
+  address: (field: keyof ScriptDropAddressWire) => `delivery[address][${field}]`,
+  pod: 'POD',
+  package: 'package',
+  saturdayDelivery: 'saturday[delivery]',
+} as const;
 
 // --- documented value sets ----------------------------------------------------------------------
 
@@ -147,7 +162,7 @@ export interface ScriptDropAddressWire {
   zipcode: string;
 }
 
-export interface ScriptDropPrescriptionWire {
+export interface ScriptDropAddPrescriptionWire {
   number: string;
   ndc: string;
   refrigeration: string;
@@ -155,9 +170,13 @@ export interface ScriptDropPrescriptionWire {
   fill_quantity: number;
   fill_number: number;
   patient_pay: number;
-  date_of_service?: string;
   prescriber: { first_name: string; last_name: string; npi: string; address: ScriptDropAddressWire };
   payers: Array<{ bin: string; pcn: string; rx_group: string; coverage_type: string; government_plan_indicator: boolean }>;
+}
+
+/** In a create-order body; add-prescription's table does not list `date_of_service`. */
+export interface ScriptDropPrescriptionWire extends ScriptDropAddPrescriptionWire {
+  date_of_service?: string;
 }
 
 export interface ScriptDropShippingWire {
@@ -280,7 +299,8 @@ function payerToWire(p: ScriptDropPayerInput) {
   };
 }
 
-export function prescriptionToWire(rx: ScriptDropPrescriptionInput): ScriptDropPrescriptionWire {
+/** The add-prescription body. */
+export function addPrescriptionToWire(rx: ScriptDropAddPrescriptionInput): ScriptDropAddPrescriptionWire {
   return defined({
     number: rx.number,
     ndc: rx.ndc,
@@ -289,7 +309,6 @@ export function prescriptionToWire(rx: ScriptDropPrescriptionInput): ScriptDropP
     fill_quantity: rx.fillQuantity,
     fill_number: rx.fillNumber,
     patient_pay: rx.patientPay,
-    date_of_service: rx.dateOfService,
     prescriber: {
       first_name: rx.prescriber.firstName,
       last_name: rx.prescriber.lastName,
@@ -298,6 +317,23 @@ export function prescriptionToWire(rx: ScriptDropPrescriptionInput): ScriptDropP
     },
     payers: rx.payers.map(payerToWire),
   });
+}
+
+/** A prescription of a create-order body. */
+export function prescriptionToWire(rx: ScriptDropPrescriptionInput): ScriptDropPrescriptionWire {
+  return defined({ ...addPrescriptionToWire(rx), date_of_service: rx.dateOfService });
+}
+
+/** Get Delivery Information's parameters as query parameters; absent optional ones are left out. */
+export function deliveryInformationToQuery(input: ScriptDropDeliveryInformationInput): Record<string, string | undefined> {
+  const q = SCRIPTDROP_DELIVERY_INFORMATION_QUERY;
+  const address = addressToWire(input.deliveryAddress);
+  const query: Record<string, string | undefined> = {};
+  for (const [field, value] of Object.entries(address)) query[q.address(field as keyof ScriptDropAddressWire)] = value;
+  query[q.pod] = input.pod;
+  query[q.package] = input.package;
+  query[q.saturdayDelivery] = input.saturdayDelivery === undefined ? undefined : String(input.saturdayDelivery);
+  return query;
 }
 
 function otherItemToWire(item: ScriptDropOtherItemInput) {

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ProviderRateLimitError, type ProviderName } from '../http/provider-errors.js';
 import type { OrderObservation } from '../orders/order-transitions.service.js';
 import type { CaryRxService } from '../caryrx/caryrx.service.js';
+import { caryRxObservation } from '../caryrx/caryrx-observation.js';
+import { orderDeliveryDetails } from '../caryrx/caryrx.wire.js';
 import { createConcurrencyLimit, type ConcurrencyLimit } from './concurrency-limit.js';
 
 /**
@@ -101,13 +103,7 @@ export class CaryRxStatusReader implements ProviderStatusReader {
           try {
             const order = await this.caryrx.getOrder(id);
             if (!order.orderStatus) throw new Error('the answer has no order_status');
-            found.set(id, {
-              providerStatus: order.orderStatus,
-              providerTimestamp: order.updatedAt,
-              // CaryRx sends null until shipped: null must not erase what a webhook told us.
-              trackingUrl: order.shipmentTrackingUrl ?? undefined,
-              eta: order.shipmentTrackingEta ?? undefined,
-            });
+            found.set(id, caryRxObservation(order.orderStatus, order.updatedAt, orderDeliveryDetails(order)));
           } catch (err) {
             if (err instanceof ProviderRateLimitError) rateLimited ??= err;
             else {

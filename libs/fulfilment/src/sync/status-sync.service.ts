@@ -7,7 +7,7 @@ import type { ResolvedFulfilmentOptions } from '../fulfilment.options.js';
 import { ProviderRateLimitError, type ProviderName } from '../http/provider-errors.js';
 import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
 import { decideTransition } from '../orders/order-status.js';
-import { OrderTransitionService, type OrderObservation, type TransitionResult } from '../orders/order-transitions.service.js';
+import { OrderTransitionService, changedDetails, type OrderObservation, type TransitionResult } from '../orders/order-transitions.service.js';
 import { nextSyncAt, rateLimitPauseMs } from '../orders/sync-schedule.js';
 import { serialiseOnSqlite } from '../orders/sqlite-serialiser.js';
 import { PROVIDER_STATUS_READERS, type ProviderStatusReader } from './provider-status-readers.js';
@@ -317,11 +317,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
   private wouldChange(order: ClaimedOrder, o: OrderObservation): boolean {
     if (decideTransition(order, o).kind === 'apply') return true;
     if (order.status === 'delivered' || order.status === 'returned' || order.status === 'cancelled') return false;
-    return (
-      (o.trackingUrl !== undefined && o.trackingUrl !== order.trackingUrl) ||
-      (o.trackingNumber !== undefined && o.trackingNumber !== order.trackingNumber) ||
-      (o.eta !== undefined && (o.eta?.getTime() ?? null) !== (order.eta?.getTime() ?? null))
-    );
+    return Object.keys(changedDetails(order, o)).length > 0;
   }
 
   private async fail(orders: ClaimedOrder[], reason: string, report: SyncTickReport): Promise<void> {

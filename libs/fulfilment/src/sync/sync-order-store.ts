@@ -3,8 +3,9 @@ import type { ProviderName } from '../http/provider-errors.js';
 import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
 import { TERMINAL_STATUSES } from '../orders/order-status.js';
 import { expandParameters, tableName } from '../orders/row-sql.js';
+import type { OrderDetails } from '../orders/order-transitions.service.js';
 
-/** What the sync needs of a claimed order (not the whole row: fewer values to send and parse). */
+/** What the sync needs of a claimed order (not the whole row: fewer values to send and parse); the details to tell a change. */
 export type ClaimedOrder = Pick<
   FulfilmentOrder,
   | 'id'
@@ -13,12 +14,10 @@ export type ClaimedOrder = Pick<
   | 'status'
   | 'providerStatus'
   | 'providerUpdatedAt'
-  | 'trackingUrl'
-  | 'trackingNumber'
-  | 'eta'
   | 'syncFailures'
   | 'updatedAt'
->;
+> &
+  OrderDetails;
 
 const CLAIMED_PROPERTIES: ReadonlyArray<keyof ClaimedOrder> = [
   'id',
@@ -29,6 +28,10 @@ const CLAIMED_PROPERTIES: ReadonlyArray<keyof ClaimedOrder> = [
   'providerUpdatedAt',
   'trackingUrl',
   'trackingNumber',
+  'serviceLevel',
+  'packagingMethod',
+  'samedayLocationX',
+  'samedayLocationY',
   'eta',
   'syncFailures',
   'updatedAt',

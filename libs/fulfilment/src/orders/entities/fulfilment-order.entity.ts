@@ -56,6 +56,17 @@ export class FulfilmentOrder {
   @TimestampColumn('eta', { nullable: true })
   eta: Date | null;
 
+  /** CaryRx packaging_method (e.g. `usps_firstclass`). */
+  @Varchar('packaging_method', 64, { nullable: true })
+  packagingMethod: string | null;
+
+  /** CaryRx sameday_location_x / _y, verbatim (the document types them as strings only). */
+  @Varchar('sameday_location_x', 64, { nullable: true })
+  samedayLocationX: string | null;
+
+  @Varchar('sameday_location_y', 64, { nullable: true })
+  samedayLocationY: string | null;
+
   /** Local id of the CaryRx patient link (NULL for ScriptDrop deliveries). */
   @Varchar('patient_link_id', 36, { nullable: true })
   patientLinkId: string | null;
@@ -117,6 +128,9 @@ export function newFulfilmentOrder(
     trackingNumber: null,
     trackingUrl: null,
     eta: null,
+    packagingMethod: null,
+    samedayLocationX: null,
+    samedayLocationY: null,
     patientLinkId: null,
     providerCreatedAt: null,
     providerUpdatedAt: null,
