@@ -356,6 +356,9 @@ export class ScriptDropDimensionsDto {
   height: number;
 }
 
+/** The message of the saturday-delivery rule (the simulator answers it with the document's own words). */
+export const SCRIPTDROP_SATURDAY_RULE_MESSAGE = `is only available for ${SCRIPTDROP_SATURDAY_SERVICES.join(' and ')}`;
+
 /** The weight in pounds, or undefined when it cannot be read (its own rules report that). */
 function pounds(weight: unknown): number | undefined {
   const w = weight as { unit?: unknown; value?: unknown } | undefined;
@@ -393,7 +396,7 @@ export class ScriptDropShippingDto implements ScriptDropShippingInput {
   @Rule(
     'saturdayDeliveryService',
     (v, s: ScriptDropShippingDto) => v !== true || (SCRIPTDROP_SATURDAY_SERVICES as readonly unknown[]).includes(s.carrierService),
-    `is only available for ${SCRIPTDROP_SATURDAY_SERVICES.join(' and ')}`,
+    SCRIPTDROP_SATURDAY_RULE_MESSAGE,
   )
   saturdayDelivery?: boolean;
 

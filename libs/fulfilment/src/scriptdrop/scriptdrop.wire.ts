@@ -504,3 +504,31 @@ export function ordersOfEnvelope(data: unknown): ScriptDropOrderWire[] | undefin
 export function errorToWire(message: string): ScriptDropErrorWire {
   return { error: { message } };
 }
+
+// --- request bodies, key for key -----------------------------------------------------------------
+
+/**
+ * The request mapping above (orderToWire, addPrescriptionToWire) renames no field: every wire key is
+ * its domain key in snake_case (`carrier_service` ↔ `carrierService`, `other_items` ↔ `otherItems`),
+ * and values pass unchanged. So a wire request body reads back as domain input by converting its
+ * keys, with no second copy of the mapping (scriptdrop.wire.spec.ts checks the round trip on the
+ * document's examples). The simulator validates what it receives this way, with the client's DTOs.
+ * A key starting with `_` (the printed `_comment`) is kept as it is.
+ */
+export const wireKeyToDomain = (key: string): string => key.replace(/(?<=[a-z0-9])_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+export const domainKeyToWire = (key: string): string => key.replace(/(?<=[a-z0-9])([A-Z])/g, (_m, c: string) => `_${c.toLowerCase()}`);
+
+function mapKeys(value: unknown, rename: (key: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => mapKeys(v, rename));
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [rename(k), mapKeys(v, rename)]));
+}
+
+/** A wire request body (create order, add prescription) as domain input, unvalidated. Check nesting depth first. */
+export const requestFromWire = (body: unknown): unknown => mapKeys(body, wireKeyToDomain);
+/** Domain input as a wire request body, keeping unknown keys (orderToWire leaves them out). */
+export const requestToWire = (input: unknown): unknown => mapKeys(input, domainKeyToWire);
+/** A domain field path (`shipping.carrierService`, `prescriptions[0].payers[1].rxGroup`) in wire spelling. */
+export const wirePath = (path: string): string => path.replace(/[A-Za-z0-9_]+/g, domainKeyToWire);
+/** A rule message with the domain field names it mentions (`packageCode`) in wire spelling (`package_code`). */
+export const wireWords = (message: string): string => message.replace(/\b[a-z]+(?:[A-Z][a-z0-9]*)+\b/g, domainKeyToWire);
