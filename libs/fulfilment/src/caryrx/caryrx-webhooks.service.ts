@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
@@ -28,8 +28,6 @@ export const CARYRX_ORDER_TOPIC = 'caryrx.order';
  */
 @Injectable()
 export class CaryRxWebhookHandler {
-  private readonly logger = new Logger('Fulfilment:CaryRx');
-
   constructor(
     private readonly inbox: WebhookInboxService,
     private readonly transitions: OrderTransitionService,

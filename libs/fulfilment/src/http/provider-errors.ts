@@ -363,7 +363,7 @@ export interface ProviderResponseErrorInput {
   retryAfterMs?: number;
   /** Strings to scrub from the provider's message (our credentials). */
   redact?: readonly string[];
-  /** The request body we sent: its values are scrubbed from the provider's message (see redactSentValues). */
+  /** What we sent (body and query): its values are scrubbed from the provider's message (see redactSentValues). */
   sent?: unknown;
   earlierFailures?: readonly AttemptFailure[];
 }

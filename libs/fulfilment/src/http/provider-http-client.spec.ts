@@ -277,6 +277,23 @@ describe('ProviderHttpClient', () => {
     expect(delays).toEqual([]);
   });
 
+  it('scrubs the values it sent, in the body and in the query, from the provider message', async () => {
+    const refusal = { status: 400, body: { error: { message: 'no delivery to 1230 Street, Columbus for Jane Roe' } } };
+    server.script([refusal, refusal]);
+    const err = await failure(
+      makeClient({ provider: 'scriptdrop' }).request({
+        method: 'GET',
+        path: '/api/v1/pharmacies/1',
+        query: { 'delivery[address][street]': '1230 Street', 'delivery[address][city]': 'Columbus' },
+      }),
+    );
+    expect(err.providerMessage).toBe('no delivery to [REDACTED], [REDACTED] for Jane Roe');
+    const posted = await failure(
+      makeClient({ provider: 'scriptdrop' }).request({ method: 'POST', path: '/api/v1/orders', body: { recipient: { name: 'Jane Roe' } } }),
+    );
+    expect(posted.providerMessage).toBe('no delivery to 1230 Street, Columbus for [REDACTED]');
+  });
+
   it('reads a plain-text error body as the provider message', async () => {
     server.script([{ status: 404, body: 'no such order' }]);
     const err = await failure(makeClient().request({ method: 'GET', path: '/v1/orders/9' }));

@@ -334,7 +334,8 @@ export class ProviderHttpClient {
             retryable: isRetryableFailure(failure, idempotent),
             retryAfterMs,
             redact: secretsOf(auth),
-            sent: req.body,
+            // Query values too: delivery information sends the delivery address there.
+            sent: [req.body, req.query],
             earlierFailures,
           });
         }
