@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { RequestMethod } from '@nestjs/common';
-import { postRaw } from '../support/raw-http.js';
+import { postRaw, sendRaw } from '../support/raw-http.js';
 import { TEST_ADAPTERS, type TestAppExtras } from '../support/test-app.js';
 import { SECRET, startCaryRx, type CaryRxTestContext } from './support.js';
 
@@ -35,5 +35,16 @@ describe.each(TEST_ADAPTERS)('CaryRx webhooks under a global prefix on %s', (ada
     expect(malformed).toMatchObject({ status: 400, body: { fields: [{ path: '(body)' }] } });
     const valid = await postRaw(url(path), { body: JSON.stringify({ id: 'prefix1', order_status: 'pending', status: 'verified' }) });
     expect(valid).toMatchObject({ status: 200, body: { received: true } });
+  });
+
+  it('another method on a webhook path is 405 and any other path under either prefix 404, fixed answers without the token', async () => {
+    for (const path of [ORDERS, PRESCRIPTIONS]) {
+      const res = await sendRaw('GET', url(path));
+      expect({ status: res.status, allow: res.headers.allow, secret: res.text.includes(SECRET) }).toEqual({ status: 405, allow: 'POST', secret: false });
+    }
+    for (const path of ['/api/hooks/webhooks/nope', '/hooks/webhooks/caryrx/orders/x']) {
+      const res = await sendRaw('POST', url(path), { body: '{"id":' });
+      expect({ status: res.status, message: res.body.message, secret: res.text.includes(SECRET) }).toEqual({ status: 404, message: 'no webhook route here', secret: false });
+    }
   });
 });

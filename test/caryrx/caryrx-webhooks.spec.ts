@@ -2,7 +2,9 @@ import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
 import { connect } from 'node:net';
 import { ValidationPipe, type NestInterceptor } from '@nestjs/common';
 import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
-import { FulfilmentEvents, FulfilmentOrder, OrderStatusHistory, OrderTransitionService, Prescription, WebhookInboxEvent, type WebhookRejectedEvent } from 'nestjs-fulfilment';
+import { FulfilmentEvents, FulfilmentOrder, OrderStatusHistory, Prescription, WebhookInboxEvent, type WebhookRejectedEvent } from 'nestjs-fulfilment';
+import { OrderStore } from '../../libs/fulfilment/src/orders/order-store.js';
+import { StoreDatabase } from '../../libs/fulfilment/src/orders/store/store-database.js';
 import { CARYRX_ORDER_TEST_PAYLOAD, CARYRX_PRESCRIPTION_TEST_PAYLOAD } from 'nestjs-fulfilment/testing';
 import { CARYRX_DOC_PRESCRIPTION } from '../fixtures/caryrx-examples.js';
 import { seedOrder } from '../support/seed-orders.js';
@@ -302,7 +304,7 @@ describe.each(TEST_ADAPTERS)('CaryRx webhooks on %s', (adapter) => {
   });
 
   it('answers a plain 500 (the provider delivers again) when the event cannot be stored at all', async () => {
-    const refused = jest.spyOn(ctx.t.dataSource, 'transaction').mockRejectedValue(new Error('database refused'));
+    const refused = jest.spyOn(StoreDatabase.prototype, 'transaction').mockRejectedValue(new Error('database refused'));
     const res = await postRaw(webhookUrl(ctx.t, 'orders'), { body: JSON.stringify({ id: 'store0001', order_status: 'pending' }) });
     refused.mockRestore();
     expect(res).toEqual({ status: 500, contentType: expect.stringMatching(/^application\/json/), body: { statusCode: 500, message: 'webhook could not be stored' } });
@@ -310,7 +312,7 @@ describe.each(TEST_ADAPTERS)('CaryRx webhooks on %s', (adapter) => {
 
   it('stores the event as failed and still answers 2xx when applying throws', async () => {
     await seedCaryRxOrder('fail000001');
-    const spy = jest.spyOn(ctx.t.app.get(OrderTransitionService), 'applyByProviderId').mockRejectedValueOnce(new Error('boom'));
+    const spy = jest.spyOn(ctx.t.app.get(OrderStore) as unknown as { applyEffect(): Promise<never> }, 'applyEffect').mockRejectedValueOnce(new Error('boom'));
     const res = await postWebhook(webhookUrl(ctx.t, 'orders'), { id: 'fail000001', order_status: 'filled', updated_at: '2026-01-01T00:00:00.000Z' });
     spy.mockRestore();
     expect(res).toMatchObject({ status: 200, body: { outcome: 'failed' } });

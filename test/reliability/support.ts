@@ -1,10 +1,11 @@
 import { afterAll, beforeAll } from '@jest/globals';
-import { Logger, type INestApplication, type LoggerService, type LogLevel, type ModuleMetadata } from '@nestjs/common';
+import { Logger, type INestApplication, type LogLevel, type ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import type { DataSource } from 'typeorm';
 import { inspect } from 'node:util';
+import { LogLines } from '../support/log-lines.js';
 import {
   FulfilmentModule,
   FulfilmentOrder,
@@ -52,37 +53,8 @@ export const ALL_LOG_LEVELS: LogLevel[] = ['log', 'error', 'warn', 'debug', 'ver
 /** Every captured line, with where it came from. */
 export const captured: Array<{ source: string; line: string }> = [];
 
-const render = (args: unknown[]): string => args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 8 }))).join(' ');
-
 /** A Nest logger that records every level (nothing printed: the suite stays quiet). */
-export class CaptureLogger implements LoggerService {
-  private push(level: string, message: unknown, params: unknown[]): void {
-    captured.push({ source: `nest:${level}`, line: render([message, ...params]) });
-  }
-  log(message: unknown, ...params: unknown[]) {
-    this.push('log', message, params);
-  }
-  error(message: unknown, ...params: unknown[]) {
-    this.push('error', message, params);
-  }
-  warn(message: unknown, ...params: unknown[]) {
-    this.push('warn', message, params);
-  }
-  debug(message: unknown, ...params: unknown[]) {
-    this.push('debug', message, params);
-  }
-  verbose(message: unknown, ...params: unknown[]) {
-    this.push('verbose', message, params);
-  }
-  fatal(message: unknown, ...params: unknown[]) {
-    this.push('fatal', message, params);
-  }
-  setLogLevels(): void {
-    // Every level stays on: the scan must see everything.
-  }
-}
-
-export const captureLogger = new CaptureLogger();
+export const captureLogger = new LogLines((level, line) => captured.push({ source: `nest:${level}`, line }));
 
 /** Records a chunk of process output (also used for a child process's stdout/stderr). */
 export function captureOutput(source: string, chunk: unknown): void {
@@ -107,7 +79,7 @@ function installCapture(): Restore {
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
     const original = console[method];
     console[method] = (...args: unknown[]) => {
-      captured.push({ source: `console.${method}`, line: render(args) });
+      captured.push({ source: `console.${method}`, line: args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 8 }))).join(' ') });
       original.apply(console, args);
     };
     restores.push(() => (console[method] = original));

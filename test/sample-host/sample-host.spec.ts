@@ -7,16 +7,31 @@ import pg from 'pg';
 import request from 'supertest';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from '../../apps/sample-host/src/app.module.js';
 import { configureApp } from '../../apps/sample-host/src/configure-app.js';
 import { demoDeliveries, demoLocation, demoPatient, demoPrescription } from '../../apps/sample-host/src/demo-data.js';
 import { FulfilmentService, ProviderEndpoints } from 'nestjs-fulfilment';
 import { postgresUrl, testDatabaseKind } from '../support/test-database.js';
+import { LogLines } from '../support/log-lines.js';
+import { sendRaw, type FullAnswer } from '../support/raw-http.js';
+import { TEST_ADAPTERS } from '../support/test-app.js';
 
 const ENV_KEYS = [
   'PORT', 'DATABASE_URL', 'CARYRX_BASE_URL', 'SCRIPTDROP_BASE_URL', 'FULFILMENT_WEBHOOK_SECRET', 'FULFILMENT_PUBLIC_URL',
   'FULFILMENT_SANDBOX_STEP_MS', 'FULFILMENT_SYNC_INTERVAL_MS', 'CARYRX_API_KEY',
 ];
+
+/** The sample host's environment as it is now, and a function that puts it back. */
+function snapshotEnv(): () => void {
+  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  return () => {
+    for (const k of ENV_KEYS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  };
+}
 
 /** A database URL of its own: a temporary SQLite file, or a fresh PostgreSQL schema via search_path. */
 async function databaseUrl(): Promise<{ url: string; cleanup: () => Promise<void> }> {
@@ -52,7 +67,7 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, w
 }
 
 describe('sample host (sandbox, real HTTP)', () => {
-  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  const restoreEnv = snapshotEnv();
   let app: INestApplication;
   let url: string;
   let db: { url: string; cleanup: () => Promise<void> };
@@ -78,10 +93,7 @@ describe('sample host (sandbox, real HTTP)', () => {
   afterAll(async () => {
     await app?.close();
     await db.cleanup();
-    for (const k of ENV_KEYS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
+    restoreEnv();
   });
 
   it('answers /health with the database check', async () => {
@@ -187,7 +199,7 @@ describe('sample host (sandbox, real HTTP)', () => {
 const WEBHOOK_SECRET = 'sample-host-webhook-secret-01';
 
 describe('sample host: validation answers a client can act on (real HTTP)', () => {
-  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  const restoreEnv = snapshotEnv();
   let app: INestApplication;
   let url: string;
   let db: { url: string; cleanup: () => Promise<void> };
@@ -209,10 +221,7 @@ describe('sample host: validation answers a client can act on (real HTTP)', () =
   afterAll(async () => {
     await app?.close();
     await db.cleanup();
-    for (const k of ENV_KEYS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
+    restoreEnv();
   });
 
   /** POSTs `body`; expects 400 and answers its `fields`, after checking nothing reached a provider. */
@@ -363,6 +372,76 @@ describe('sample host: validation answers a client can act on (real HTTP)', () =
 
   it('a body key that is not a plain name is refused as unknown, not a 500', async () => {
     expect(await refused('/checkout/scriptdrop', { reference: 'v-5', delivery: demoDeliveries.sameday(), '(': 1 })).toEqual([{ path: '(', message: 'is not a known field' }]);
+  });
+});
+
+describe.each(TEST_ADAPTERS)('sample host on %s: the webhook prefix never repeats the token (real HTTP)', (adapter) => {
+  const restoreEnv = snapshotEnv();
+  const logs = new LogLines();
+  let app: INestApplication;
+  let url: string;
+  let db: { url: string; cleanup: () => Promise<void> };
+  const ROUTES = ['/fulfilment/webhooks/caryrx/orders', '/fulfilment/webhooks/caryrx/prescriptions'];
+  const noSecret = (res: FullAnswer) => expect(JSON.stringify({ headers: res.headers, text: res.text })).not.toContain(WEBHOOK_SECRET);
+
+  beforeAll(async () => {
+    db = await databaseUrl();
+    for (const k of ENV_KEYS) delete process.env[k];
+    process.env.DATABASE_URL = db.url;
+    process.env.FULFILMENT_WEBHOOK_SECRET = WEBHOOK_SECRET;
+    // configureApp's Swagger UI needs @fastify/static on Fastify, which the sample host does not install.
+    app =
+      adapter === 'express'
+        ? configureApp(await NestFactory.create(AppModule, { logger: logs }))
+        : await NestFactory.create(AppModule, new FastifyAdapter(), { logger: logs });
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db.cleanup();
+    restoreEnv();
+  });
+
+  it.each(ROUTES)('%s: GET, PUT, DELETE and PATCH with ?token=<secret> are 405 (Allow: POST), a fixed body', async (route) => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
+      const res = await sendRaw(method, `${url}${route}?token=${WEBHOOK_SECRET}`, { body: method === 'GET' ? undefined : '{}' });
+      expect({ method, status: res.status, allow: res.headers.allow, body: res.body }).toEqual({
+        method,
+        status: 405,
+        allow: 'POST',
+        body: { statusCode: 405, error: 'Method Not Allowed', message: 'webhook routes accept only POST' },
+      });
+      noSecret(res);
+    }
+  });
+
+  it('unknown paths under the prefix, and a token in the path, are 404 with a fixed body', async () => {
+    const paths = [
+      `/fulfilment/webhooks/caryrx/orders/x?token=${WEBHOOK_SECRET}`,
+      `/fulfilment/webhooks/nope?token=${WEBHOOK_SECRET}`,
+      `/fulfilment/webhooks/caryrx/orders/${WEBHOOK_SECRET}`,
+    ];
+    for (const path of paths) {
+      for (const method of ['GET', 'POST']) {
+        const res = await sendRaw(method, `${url}${path}`, { body: method === 'POST' ? '{"id":' : undefined });
+        expect({ status: res.status, body: res.body }).toEqual({ status: 404, body: { statusCode: 404, error: 'Not Found', message: 'no webhook route here' } });
+        noSecret(res);
+      }
+    }
+  });
+
+  it.each(ROUTES)('%s: a wrong token is 401 before the body is parsed (malformed JSON, 200 KB)', async (route) => {
+    for (const body of ['{"id":', JSON.stringify({ id: 'x', pad: 'x'.repeat(200_000) })]) {
+      const res = await sendRaw('POST', `${url}${route}?token=wrong-token-wrong-token`, { body });
+      expect({ status: res.status, message: res.body.message }).toEqual({ status: 401, message: 'invalid or missing webhook token' });
+    }
+  });
+
+  it('no log line repeats the secret', () => {
+    expect(logs.lines.length).toBeGreaterThan(0);
+    expect(logs.lines.filter((line) => line.includes(WEBHOOK_SECRET))).toEqual([]);
   });
 });
 

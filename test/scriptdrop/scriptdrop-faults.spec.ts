@@ -8,7 +8,7 @@ import {
   ProviderValidationError,
 } from 'nestjs-fulfilment';
 import { SCRIPTDROP_DOC_INPUT, SCRIPTDROP_DOC_WIRE } from '../fixtures/scriptdrop-examples.js';
-import { advanceTo, startScriptDrop, type ScriptDropTestContext } from './support.js';
+import { readStatuses, advanceTo, startScriptDrop, type ScriptDropTestContext } from './support.js';
 
 const withoutOwnReference = () => {
   const { externalReferenceNumber: _own, ...order } = SCRIPTDROP_DOC_INPUT.sameday();
@@ -38,7 +38,7 @@ describe('ScriptDrop under faults', () => {
     const a = await ctx.api.createOrder(SCRIPTDROP_DOC_INPUT.sameday());
     const b = await ctx.api.createOrder(SCRIPTDROP_DOC_INPUT.shipping());
     ctx.sim.addFault({ method: 'GET', path: '/api/v1/orders', kind: 'status', status: 503, times: 1 });
-    const observations = await ctx.flow.readStatuses([a.id, b.id]);
+    const observations = await readStatuses(ctx, [a.id, b.id]);
     expect([...observations.keys()].sort()).toEqual([a.id, b.id].sort());
     expect(ctx.sim.readCount(a.id)).toBe(1);
     expect(ctx.sim.readCount(b.id)).toBe(1);
@@ -132,7 +132,7 @@ describe('ScriptDrop under faults', () => {
     let seen = 0;
     for (let i = 0; i < ids.length; i += 50) {
       const batch = ids.slice(i, i + 50);
-      const observations = await ctx.flow.readStatuses(batch);
+      const observations = await readStatuses(ctx, batch);
       expect(observations.size).toBe(batch.length);
       seen += observations.size;
     }

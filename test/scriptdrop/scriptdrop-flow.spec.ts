@@ -20,7 +20,7 @@ import {
 } from 'nestjs-fulfilment';
 import { SCRIPTDROP_DOC_INPUT, SCRIPTDROP_DOC_WIRE, docAddPrescription } from '../fixtures/scriptdrop-examples.js';
 import { createTestApp } from '../support/test-app.js';
-import { advanceTo, startScriptDrop, type ScriptDropTestContext } from './support.js';
+import { readStatuses, advanceTo, startScriptDrop, type ScriptDropTestContext } from './support.js';
 
 describe('ScriptDrop deliveries: stored, created once, moved through the one state machine', () => {
   let ctx: ScriptDropTestContext;
@@ -207,7 +207,7 @@ describe('ScriptDrop deliveries: stored, created once, moved through the one sta
     expect(remote.map((o) => o.id).sort()).toEqual([...ids].sort());
     expect(remote.find((o) => o.id === ids[0])?.status).toBe('picked_up');
 
-    const observations = await ctx.flow.readStatuses([...ids, '999999']);
+    const observations = await readStatuses(ctx, [...ids, '999999']);
     expect([...observations.keys()].sort()).toEqual([...ids].sort());
     expect(observations.get(ids[0])).toMatchObject({ providerStatus: 'picked_up', providerTimestamp: new Date(ctx.sim.orders.get(ids[0])!.pickupAt!) });
     expect(observations.get(ids[1])).toMatchObject({ providerStatus: 'delivered', trackingNumber: ctx.sim.orders.get(ids[1])!.shipping!.trackingNumber });
@@ -215,7 +215,7 @@ describe('ScriptDrop deliveries: stored, created once, moved through the one sta
 
     expect(ctx.sim.countRequests('GET', '/api/v1/orders')).toBe(multiGets + 2);
     for (const id of ids) expect(ctx.sim.readCount(id)).toBe(2);
-    expect(await ctx.flow.readStatuses([])).toEqual(new Map());
+    expect(await readStatuses(ctx, [])).toEqual(new Map());
   });
 
   it('adds and removes a prescription', async () => {

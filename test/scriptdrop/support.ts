@@ -1,3 +1,5 @@
+import type { OrderObservation } from '../../libs/fulfilment/src/orders/order-state-machine.js';
+import { ScriptDropStatusReader } from '../../libs/fulfilment/src/sync/provider-status-readers.js';
 import { ScriptDropFulfilment, ScriptDropService, type ScriptDropOptions } from 'nestjs-fulfilment';
 import { ScriptDropSimulator, type ScriptDropSimulatorOptions } from 'nestjs-fulfilment/testing';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -36,4 +38,9 @@ export async function startScriptDrop(
 export function advanceTo(sim: ScriptDropSimulator, id: string, status: string, max = 6): void {
   for (let i = 0; i < max && sim.orders.get(id)?.status !== status; i++) sim.advance(id);
   if (sim.orders.get(id)?.status !== status) throw new Error(`order ${id} did not reach ${status}`);
+}
+
+/** The observations the status sync's ScriptDrop reader makes of these ids (50 per multi-get, as configured by default). */
+export function readStatuses(ctx: ScriptDropTestContext, ids: string[]): Promise<Map<string, OrderObservation>> {
+  return new ScriptDropStatusReader(ctx.api, 50, 4).read(ids);
 }

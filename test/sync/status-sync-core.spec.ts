@@ -5,7 +5,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { DataSource } from 'typeorm';
 import { FulfilmentOrder } from '../../libs/fulfilment/src/orders/entities/fulfilment-order.entity.js';
 import { OrderStatusHistory } from '../../libs/fulfilment/src/orders/entities/order-status-history.entity.js';
-import { OrderTransitionService } from '../../libs/fulfilment/src/orders/order-transitions.service.js';
+import { OrderStore } from '../../libs/fulfilment/src/orders/order-store.js';
 import { FulfilmentEventBus } from '../../libs/fulfilment/src/orders/fulfilment-event-bus.js';
 import { validateFulfilmentOptions, type SyncOptions } from '../../libs/fulfilment/src/fulfilment.options.js';
 import { ProviderRateLimitError, ProviderUnavailableError } from '../../libs/fulfilment/src/http/provider-errors.js';
@@ -25,8 +25,8 @@ describe('StatusSyncService (engine, fake providers)', () => {
 
   function makeService(readers: FakeReader[], sync: SyncOptions = {}, scheduler?: SchedulerRegistry): StatusSyncService {
     const options = validateFulfilmentOptions({ sandbox: true, sync: { enabled: false, intervalMs: 1000, ...sync } });
-    const transitions = new OrderTransitionService(dataSource, options, FulfilmentEventBus.over(events));
-    const service = new StatusSyncService(dataSource, options, readers, transitions, scheduler);
+    const store = new OrderStore(dataSource, { syncIntervalMs: options.sync.intervalMs }, FulfilmentEventBus.over(events));
+    const service = new StatusSyncService(store, options, readers, scheduler);
     services.push(service);
     return service;
   }

@@ -2,9 +2,11 @@ import { DataSource as TypeOrmDataSource, type DataSource, type DataSourceOption
 import { createTestDatabase, type TestDatabaseKind } from '../support/test-database.js';
 import { orderRow } from '../support/seed-orders.js';
 import { FulfilmentOrder } from '../../libs/fulfilment/src/orders/entities/fulfilment-order.entity.js';
-import type { FulfilmentStatus } from '../../libs/fulfilment/src/orders/order-status.js';
+import type { FulfilmentStatus } from '../../libs/fulfilment/src/orders/order-state-machine.js';
 import type { ProviderName } from '../../libs/fulfilment/src/http/provider-errors.js';
-import type { OrderObservation } from '../../libs/fulfilment/src/orders/order-transitions.service.js';
+import type { OrderObservation } from '../../libs/fulfilment/src/orders/order-state-machine.js';
+import { CARYRX_STATUS_TABLE } from '../../libs/fulfilment/src/caryrx/caryrx-observation.js';
+import { SCRIPTDROP_STATUS_TABLE } from '../../libs/fulfilment/src/scriptdrop/scriptdrop-observation.js';
 import type { ProviderStatusReader, StatusReadContext } from '../../libs/fulfilment/src/sync/provider-status-readers.js';
 
 export interface SeedOrder {
@@ -73,7 +75,8 @@ export class FakeReader implements ProviderStatusReader {
   constructor(readonly provider: ProviderName) {}
 
   set(id: string, providerStatus: string, extra: Partial<OrderObservation> = {}): void {
-    this.statuses.set(id, { providerStatus, ...extra });
+    const statuses = this.provider === 'caryrx' ? CARYRX_STATUS_TABLE : SCRIPTDROP_STATUS_TABLE;
+    this.statuses.set(id, { statuses, providerStatus, ...extra });
   }
 
   readCount(id: string): number {

@@ -9,12 +9,13 @@ import {
   type FulfilmentModuleExtras,
 } from './fulfilment.module-definition.js';
 import { FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS } from './fulfilment.constants.js';
-import { validateFulfilmentOptions, type FulfilmentModuleOptions } from './fulfilment.options.js';
+import { validateFulfilmentOptions, type FulfilmentModuleOptions, type ResolvedFulfilmentOptions } from './fulfilment.options.js';
 import { FULFILMENT_ENTITIES } from './orders/entities/index.js';
-import { OrderTransitionService } from './orders/order-transitions.service.js';
 import { FulfilmentEventBus } from './orders/fulfilment-event-bus.js';
 import { OrderPlacementService } from './orders/order-placement.service.js';
-import { FulfilmentService } from './orders/fulfilment.service.js';
+import { OrderStore } from './orders/order-store.js';
+import { FulfilmentService } from './fulfilment.service.js';
+import { WebhookInbox } from './webhooks/webhook-inbox.js';
 import { PROVIDER_HTTP_MODULES, PROVIDER_PROVIDERS, ProviderEndpoints } from './provider-endpoints.js';
 import { bindWebhookControllers } from './webhooks/webhook-routes.js';
 import { CARYRX_MODULE_PARTS } from './caryrx/caryrx.providers.js';
@@ -58,8 +59,14 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
       },
       ...PROVIDER_PROVIDERS,
       FulfilmentEventBus,
-      OrderTransitionService,
+      {
+        provide: OrderStore,
+        inject: [FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS, FulfilmentEventBus],
+        useFactory: (dataSource: DataSource, options: ResolvedFulfilmentOptions, events: FulfilmentEventBus) =>
+          new OrderStore(dataSource, { syncIntervalMs: options.sync.intervalMs }, events),
+      },
       OrderPlacementService,
+      WebhookInbox,
       FulfilmentService,
       ...webhooks.providers,
     ];
@@ -69,7 +76,7 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
       imports: [...(base.imports ?? []), ...PROVIDER_HTTP_MODULES, TypeOrmModule.forFeature(FULFILMENT_ENTITIES, extras.dataSource)],
       controllers: [...(base.controllers ?? []), ...webhooks.controllers],
       providers: [...(base.providers ?? []), ...core, ...PARTS.flatMap((p) => p.providers)],
-      exports: [...(base.exports ?? []), FulfilmentService, ProviderEndpoints, OrderTransitionService, ...PARTS.flatMap((p) => p.exports)],
+      exports: [...(base.exports ?? []), FulfilmentService, ProviderEndpoints, ...PARTS.flatMap((p) => p.exports)],
     };
   }
 }

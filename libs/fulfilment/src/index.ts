@@ -1,3 +1,5 @@
+// First: the DTOs' decorators store their metadata with it as their modules load (Nest hosts have it).
+import 'reflect-metadata';
 // The public API of nestjs-fulfilment. Nothing else is exported; simulators and test helpers are
 // the `nestjs-fulfilment/testing` entry (sandbox/index.ts), which nothing here imports.
 export { FulfilmentModule } from './fulfilment.module.js';
@@ -36,7 +38,7 @@ export {
   type PrescriptionEvent,
   type WebhookRejectedEvent,
 } from './orders/fulfilment-events.js';
-export { FULFILMENT_STATUSES, TERMINAL_STATUSES, isTerminal, type FulfilmentStatus } from './orders/order-status.js';
+export { FULFILMENT_STATUSES, TERMINAL_STATUSES, isTerminal, type FulfilmentStatus } from './orders/order-state-machine.js';
 // Entities: for the host's TypeORM setup (entities, migrations, autoLoadEntities). The services
 // never return them; reads return the view types above.
 export {
@@ -52,8 +54,8 @@ export {
 export type { StatusChangeSource } from './orders/entities/order-status-history.entity.js';
 export { FULFILMENT_MIGRATIONS, runFulfilmentMigrations } from './migrations/index.js';
 export { ProviderEndpoints } from './provider-endpoints.js';
-export { FulfilmentService } from './orders/fulfilment.service.js';
-export { OrderTransitionService, type OrderObservation, type TransitionResult } from './orders/order-transitions.service.js';
+export { FulfilmentService } from './fulfilment.service.js';
+export type { OrderObservation, ObservationOutcome, ProviderStatusTable } from './orders/order-state-machine.js';
 export * from './caryrx/index.js';
 export * from './sync/index.js';
 export * from './scriptdrop/index.js';

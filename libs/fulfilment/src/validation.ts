@@ -1,5 +1,5 @@
 import { Type, plainToInstance, type ClassConstructor } from 'class-transformer';
-import { ValidateNested, registerDecorator, validateSync, type ValidationError } from 'class-validator';
+import { ValidateNested, registerDecorator, validateSync, type ValidationArguments, type ValidationError, type ValidationOptions } from 'class-validator';
 import { FulfilmentValidationError } from './orders/fulfilment-errors.js';
 
 /** One bad field: its path from the root of what the caller sent (`patient.dob`, `prescriptions[0].ndc`) and the first rule it broke. */
@@ -98,18 +98,22 @@ export function Nested(type: () => Function, { each = false }: { each?: boolean 
   };
 }
 
+/** Metadata key under which Rule records its validator by rule name (read by the compiled webhook body check). */
+export const RULE_VALIDATORS = 'fulfilment:rule-validators';
+export type RuleValidate = (value: unknown, args?: ValidationArguments) => boolean;
+
 /** A rule over the property's value and the object holding it. Skipped for undefined values unless `always`. */
 export function Rule(name: string, check: (value: unknown, holder: any) => boolean, message: string, always = false): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name,
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message },
-      validator: {
-        validate: (value: unknown, args) => (!always && value === undefined ? true : check(value, args?.object)),
-      },
-    });
+  return (target, propertyName) => {
+    const validate: RuleValidate = (value, args) => (!always && value === undefined ? true : check(value, args?.object));
+    registerDecorator({ name, target: target.constructor, propertyName: propertyName as string, options: { message }, validator: { validate } });
+    // The same function, recorded so compiled-body-check.ts can call it without class-validator's
+    // executor (class-validator's metadata cannot tell a Rule from any other custom constraint).
+    // Two rules of one name on one property cannot be told apart there: null, never compiled.
+    const byName: Record<string, RuleValidate | null> = { ...Reflect.getOwnMetadata(RULE_VALIDATORS, target, propertyName) };
+    byName[name] = name in byName ? null : validate;
+    Reflect.defineMetadata(RULE_VALIDATORS, byName, target, propertyName);
+  };
 }
 
 /** Deepest nesting accepted in input and webhook bodies: far beyond any documented shape. */
@@ -182,4 +186,24 @@ export function validateParts<T extends unknown[]>(operation: string, ...checks:
   });
   if (fields.length > 0) throw new FulfilmentValidationError(operation, fields);
   return values as T;
+}
+
+/** `YYYY-MM-DD`, a real calendar date, not in the future (UTC). */
+export function IsPastCalendarDate(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isPastCalendarDate',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: 'must be a real date as YYYY-MM-DD, not in the future', ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+          const [y, m, d] = value.split('-').map(Number);
+          const date = new Date(Date.UTC(y, m - 1, d));
+          const real = date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+          return real && y >= 1900 && date.getTime() <= Date.now();
+        },
+      },
+    });
 }

@@ -1,20 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS } from '../fulfilment.constants.js';
+import { RESOLVED_OPTIONS } from '../fulfilment.constants.js';
 import type { ResolvedFulfilmentOptions } from '../fulfilment.options.js';
-import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
-import { PatientLink } from '../orders/entities/patient-link.entity.js';
-import { PatientLocation } from '../orders/entities/patient-location.entity.js';
-import { Prescription } from '../orders/entities/prescription.entity.js';
+import type { PatientLink } from '../orders/entities/patient-link.entity.js';
+import type { PatientLocation } from '../orders/entities/patient-location.entity.js';
+import type { Prescription } from '../orders/entities/prescription.entity.js';
 import { FulfilmentConfigurationError, FulfilmentNotFoundError, OrderStateError } from '../orders/fulfilment-errors.js';
 import { toOrderView, type FulfilmentOrderView } from '../orders/order-views.js';
 import { OrderPlacementService, isCreateOutcomeUnknown, type PlaceOrderResult } from '../orders/order-placement.service.js';
-import { OrderTransitionService } from '../orders/order-transitions.service.js';
+import { OrderStore } from '../orders/order-store.js';
 import { validateInput, validateParts } from '../validation.js';
-import { WebhookRegistration } from '../webhooks/entities/webhook-registration.entity.js';
-import { serialiseOnSqlite } from '../orders/sqlite-serialiser.js';
-import { insertIfNew } from '../webhooks/webhook-inbox.service.js';
+import type { WebhookRegistration } from '../orders/entities/webhook-registration.entity.js';
 import { webhookPath } from '../webhooks/webhook-routes.js';
 import { secretFingerprint, withToken } from '../webhooks/webhook-secrets.js';
 import { CaryRxService } from './caryrx.service.js';
@@ -27,7 +23,7 @@ import {
   type PlaceCaryRxOrderInput,
 } from './caryrx.dto.js';
 import type { CaryRxLocationInput, CaryRxOrderInput, CaryRxPatientInput, CaryRxPrescriptionInput } from './caryrx.types.js';
-import { CARYRX_DEFAULT_SHIPPING_METHOD, orderDeliveryDetails } from './caryrx.wire.js';
+import { CARYRX_DEFAULT_SHIPPING_METHOD } from './caryrx.wire.js';
 import { caryRxObservation } from './caryrx-observation.js';
 
 export const CARYRX_WEBHOOK_TOPICS = ['prescriptions', 'orders'] as const;
@@ -45,8 +41,7 @@ export class CaryRxFulfilment {
   constructor(
     private readonly caryrx: CaryRxService,
     private readonly placement: OrderPlacementService,
-    private readonly transitions: OrderTransitionService,
-    @Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly store: OrderStore,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedFulfilmentOptions,
   ) {}
 
@@ -62,23 +57,17 @@ export class CaryRxFulfilment {
       () => validateInput(HostReferenceDto, { hostReference }, operation).hostReference,
       () => validateInput(CaryRxPatientInputDto, patient, operation),
     );
-    const now = new Date();
-    const fresh: PatientLink = { id: randomUUID(), provider: 'caryrx', hostReference: ref, providerPatientId: null, createdAt: now, updatedAt: now };
-    await this.write(() => insertIfNew(this.dataSource.manager, PatientLink, fresh, 'id'));
-    const link = await this.dataSource.manager.findOneByOrFail(PatientLink, { provider: 'caryrx', hostReference: ref });
+    const { link, created } = await this.store.ensurePatientLink('caryrx', ref);
     if (link.providerPatientId) return link;
-    if (link.id !== fresh.id) {
+    if (!created) {
       this.logger.warn(`patient link ${link.id}: an earlier create did not complete; sending it again`);
     }
     try {
-      const created = await this.caryrx.createPatient(input);
-      link.providerPatientId = created.id;
-      link.updatedAt = new Date();
-      await this.write(() => this.dataSource.manager.update(PatientLink, { id: link.id }, { providerPatientId: created.id, updatedAt: link.updatedAt }));
-      return link;
+      const patient = await this.caryrx.createPatient(input);
+      return await this.store.completePatientLink(link.id, patient.id);
     } catch (err) {
       // A definite refusal leaves nothing behind; an unknown outcome keeps the link for the next call.
-      if (!isCreateOutcomeUnknown(err)) await this.write(() => this.dataSource.manager.delete(PatientLink, { id: link.id, providerPatientId: null as never }));
+      if (!isCreateOutcomeUnknown(err)) await this.store.dropIncompletePatientLink(link.id);
       throw err;
     }
   }
@@ -88,15 +77,13 @@ export class CaryRxFulfilment {
     const input = validateInput(CaryRxLocationInputDto, location, 'CaryRx add location');
     const link = await this.linkOf(patient);
     const created = await this.caryrx.createPatientLocation(link.providerPatientId!, input);
-    const row: PatientLocation = {
+    return this.store.addLocation({
       id: randomUUID(),
       patientLinkId: link.id,
       providerLocationId: created.id,
       label: input.locationName?.slice(0, 64) ?? null,
       createdAt: new Date(),
-    };
-    await this.write(() => this.dataSource.manager.insert(PatientLocation, row));
-    return row;
+    });
   }
 
   /**
@@ -105,26 +92,8 @@ export class CaryRxFulfilment {
    */
   async createPrescription(input: CaryRxPrescriptionInput): Promise<Prescription> {
     const created = await this.caryrx.createPrescription(input);
-    const now = new Date();
-    await this.write(() =>
-      insertIfNew(
-        this.dataSource.manager,
-        Prescription,
-        {
-          id: randomUUID(),
-          provider: 'caryrx',
-          providerPrescriptionId: created.id,
-          providerPatientId: input.patientId,
-          status: null,
-          providerUpdatedAt: null,
-          createdAt: now,
-          updatedAt: now,
-        },
-        'id',
-      ),
-    );
-    // The webhook may have stored it first: return whichever row exists.
-    return this.dataSource.manager.findOneByOrFail(Prescription, { provider: 'caryrx', providerPrescriptionId: created.id });
+    // The webhook may have stored it first: the store returns whichever row exists.
+    return this.store.recordCreatedPrescription('caryrx', created.id, input.patientId);
   }
 
   /**
@@ -134,16 +103,11 @@ export class CaryRxFulfilment {
    */
   async placeOrder(request: PlaceCaryRxOrderInput): Promise<PlaceOrderResult> {
     const input = validateInput(PlaceCaryRxOrderInputDto, request, 'CaryRx place order');
-    const existing = await this.dataSource.manager.findOneBy(FulfilmentOrder, { idempotencyKey: input.idempotencyKey });
+    const existing = await this.store.getOrderByIdempotencyKey(input.idempotencyKey);
     if (existing) return { order: toOrderView(existing), created: false };
 
     const link = await this.linkOf(input.patientHostReference);
-    const location = await this.dataSource.manager.findOne(PatientLocation, {
-      where: [
-        { id: input.locationId, patientLinkId: link.id },
-        { providerLocationId: input.locationId, patientLinkId: link.id },
-      ],
-    });
+    const location = await this.store.findLocation(link.id, input.locationId);
     if (!location) throw new FulfilmentNotFoundError(`CaryRx place order: location ${input.locationId} is not a location of this patient`);
     const order: CaryRxOrderInput = validateInput(
       CaryRxOrderInputDto,
@@ -170,9 +134,10 @@ export class CaryRxFulfilment {
       async () => {
         const created = await this.caryrx.createOrder(order);
         return {
-          ...caryRxObservation(created.orderStatus ?? 'pending', created.updatedAt, orderDeliveryDetails(created)),
           providerOrderId: created.id,
           providerCreatedAt: created.createdAt,
+          // A create answer without a status is the document's new order: `pending`.
+          observation: caryRxObservation({ ...created, orderStatus: created.orderStatus ?? 'pending' })!,
         };
       },
     );
@@ -194,7 +159,13 @@ export class CaryRxFulfilment {
     const registrations: WebhookRegistration[] = [];
     for (const topic of CARYRX_WEBHOOK_TOPICS) {
       const callbackUrl = `${publicUrl}/${webhookPath(this.options.webhooks.routePrefix, `caryrx/${topic}`)}`;
-      const registration = await this.storeRegistration(topic, callbackUrl, secretFingerprint(secret));
+      const registration = await this.store.storeRegistration({
+        provider: 'caryrx',
+        topic,
+        callbackUrl,
+        secretFingerprint: secretFingerprint(secret),
+        registeredAt: new Date(),
+      });
       const register = topic === 'prescriptions' ? this.caryrx.registerPrescriptionWebhook : this.caryrx.registerOrderWebhook;
       await register.call(this.caryrx, { callbackUrl: withToken(callbackUrl, secret) });
       registrations.push(registration);
@@ -207,61 +178,24 @@ export class CaryRxFulfilment {
    * `sync`). Returns the order as stored afterwards.
    */
   async refreshOrder(orderId: string): Promise<FulfilmentOrderView> {
-    const order = await this.dataSource.manager.findOneBy(FulfilmentOrder, { id: orderId, provider: 'caryrx' });
-    if (!order) throw new FulfilmentNotFoundError(`CaryRx order ${orderId} not found`);
+    const order = await this.store.getOrder(orderId);
+    if (!order || order.provider !== 'caryrx') throw new FulfilmentNotFoundError(`CaryRx order ${orderId} not found`);
     if (!order.providerOrderId) {
       throw new OrderStateError(order, `CaryRx order ${orderId} has no CaryRx id (its create outcome is unknown): reconcile it first`);
     }
-    const remote = await this.caryrx.getOrder(order.providerOrderId);
-    if (!remote.orderStatus) return toOrderView(order);
-    const providerOrderId = order.providerOrderId;
-    const result = await this.write(() =>
-      this.transitions.observe(
-        'caryrx',
-        providerOrderId,
-        caryRxObservation(remote.orderStatus!, remote.updatedAt, orderDeliveryDetails(remote)),
-        'sync',
-      ),
-    );
+    const observation = caryRxObservation(await this.caryrx.getOrder(order.providerOrderId));
+    if (!observation) return toOrderView(order);
+    const result = await this.store.observe('caryrx', order.providerOrderId, observation, 'sync');
     return toOrderView(result.order ?? order);
   }
 
   // --- internals ---------------------------------------------------------------------------------
 
-  private write<T>(work: () => Promise<T>): Promise<T> {
-    return serialiseOnSqlite(this.dataSource, work);
-  }
-
   /** A patient link by its local id or the host's reference; it must have a CaryRx id. */
   private async linkOf(patient: string): Promise<PatientLink> {
     const ref = validateInput(HostReferenceDto, { hostReference: patient }, 'CaryRx patient').hostReference;
-    const link = await this.dataSource.manager.findOne(PatientLink, {
-      where: [
-        { provider: 'caryrx', id: ref },
-        { provider: 'caryrx', hostReference: ref },
-      ],
-    });
+    const link = await this.store.findPatientLink('caryrx', ref);
     if (!link?.providerPatientId) throw new FulfilmentNotFoundError('CaryRx patient not found for that reference (call ensurePatient first)');
     return link;
-  }
-
-  private async storeRegistration(topic: CaryRxWebhookTopic, callbackUrl: string, fingerprint: string): Promise<WebhookRegistration> {
-    return this.write(() =>
-      this.dataSource.transaction(async (manager) => {
-        const existing = await manager.findOneBy(WebhookRegistration, { provider: 'caryrx', topic });
-        const row: WebhookRegistration = {
-          id: existing?.id ?? randomUUID(),
-          provider: 'caryrx',
-          topic,
-          callbackUrl,
-          secretFingerprint: fingerprint,
-          registeredAt: new Date(),
-          confirmedAt: null,
-        };
-        if (existing) await manager.update(WebhookRegistration, { id: row.id }, row);
-        else await manager.insert(WebhookRegistration, row);
-        return row;
-      }),
-    );
   }
 }

@@ -20,10 +20,9 @@ import {
   Max,
   MaxLength,
   Min,
-  registerDecorator,
-  type ValidationOptions,
 } from 'class-validator';
 import { DocumentedByRules } from '../openapi/documented-by-rules.js';
+import { IsPastCalendarDate } from '../validation.js';
 import { CARYRX_SHIPPING_METHODS } from './caryrx.wire.js';
 import type {
   CaryRxLocationInput,
@@ -42,26 +41,6 @@ const mustBeString = { message: 'must be a string' };
 const required = { message: 'is required' };
 const idRule = () => [IsString(mustBeString), IsNotEmpty(required), MaxLength(CARYRX_ID_MAX_LENGTH, { message: `must be at most ${CARYRX_ID_MAX_LENGTH} characters` })];
 const apply = (...decorators: PropertyDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((d) => d(target, key));
-
-/** `YYYY-MM-DD`, a real calendar date, not in the future (UTC). */
-export function IsPastCalendarDate(options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isPastCalendarDate',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: 'must be a real date as YYYY-MM-DD, not in the future', ...options },
-      validator: {
-        validate(value: unknown) {
-          if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-          const [y, m, d] = value.split('-').map(Number);
-          const date = new Date(Date.UTC(y, m - 1, d));
-          const real = date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
-          return real && y >= 1900 && date.getTime() <= Date.now();
-        },
-      },
-    });
-}
 
 @DocumentedByRules()
 export class CaryRxPatientInputDto implements CaryRxPatientInput {

@@ -1,5 +1,4 @@
 import type { Provider, Type } from '@nestjs/common';
-import { WebhookInboxService } from '../webhooks/webhook-inbox.service.js';
 import { CaryRxFulfilment } from './caryrx-fulfilment.service.js';
 import { CaryRxOrderWebhookController, CaryRxPrescriptionWebhookController } from './caryrx-webhooks.controller.js';
 import { CaryRxWebhookHandler } from './caryrx-webhooks.service.js';
@@ -7,8 +6,7 @@ import { CaryRxService } from './caryrx.service.js';
 
 /** What this folder adds to FulfilmentModule: its providers, the ones hosts may inject, its webhook controllers. */
 export const CARYRX_MODULE_PARTS: { providers: Provider[]; exports: Array<Type | symbol | string>; webhookControllers: Type[] } = {
-  // WebhookInboxService is the generic inbox (webhooks/); CaryRx is its only user so far.
-  providers: [CaryRxService, CaryRxFulfilment, CaryRxWebhookHandler, WebhookInboxService],
+  providers: [CaryRxService, CaryRxFulfilment, CaryRxWebhookHandler],
   exports: [CaryRxService, CaryRxFulfilment],
   webhookControllers: [CaryRxPrescriptionWebhookController, CaryRxOrderWebhookController],
 };

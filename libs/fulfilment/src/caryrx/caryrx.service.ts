@@ -3,7 +3,7 @@ import { CARYRX_HTTP_CLIENT, PROVIDER_ENDPOINTS } from '../fulfilment.constants.
 import { providerInvalidResponseError } from '../http/provider-errors.js';
 import type { ProviderHttpClient, ProviderHttpMethod } from '../http/provider-http-client.js';
 import { FulfilmentConfigurationError, FulfilmentUnsupportedOperationError } from '../orders/fulfilment-errors.js';
-import type { ProviderEndpoints } from '../provider-endpoints.js';
+import type { CaryRxEnvironment } from '../fulfilment.options.js';
 import { validateId, validateInput, validateParts } from '../validation.js';
 import {
   CaryRxLocationInputDto,
@@ -57,7 +57,8 @@ export interface CaryRxCallOptions {
 export class CaryRxService {
   constructor(
     @Inject(CARYRX_HTTP_CLIENT) private readonly client: ProviderHttpClient | null,
-    @Inject(PROVIDER_ENDPOINTS) private readonly endpoints: ProviderEndpoints,
+    // The module's ProviderEndpoints; only where CaryRx points matters here.
+    @Inject(PROVIDER_ENDPOINTS) private readonly endpoints: { readonly caryrx?: { readonly environment: CaryRxEnvironment } },
   ) {}
 
   /** The configured environment (sandbox mode is `development`); undefined when CaryRx is not configured. */

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { FulfilmentError } from '../orders/fulfilment-errors.js';
+import { FulfilmentError } from '../fulfilment-error.js';
 import { mayHaveBeenProcessed, type AttemptFailure } from './retry-policy.js';
 
 /** The fulfilment providers this library talks to. */

@@ -1,21 +1,9 @@
 import type { ProviderName } from '../http/provider-errors.js';
 import type { FulfilmentOrder } from './entities/fulfilment-order.entity.js';
-import type { FulfilmentStatus } from './order-status.js';
+import type { FulfilmentStatus } from './order-state-machine.js';
+import { FulfilmentError } from '../fulfilment-error.js';
 
-/**
- * Root of every error the module throws: its own (below) and the provider call failures
- * (ProviderError, see http/provider-errors.ts). `instanceof FulfilmentError` catches them all, and
- * `toHttpError()` / FulfilmentExceptionFilter map each kind to one HTTP answer.
- *
- * Messages name operations, field paths, ids and statuses; never a secret or a patient value, so a
- * message may be logged or shown to the host's client as it is.
- */
-export class FulfilmentError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export { FulfilmentError };
 
 /**
  * The module options are invalid. Thrown once at boot (the app refuses to start), with every

@@ -1,5 +1,5 @@
 import type { ProviderName } from '../http/provider-errors.js';
-import type { FulfilmentStatus } from './order-status.js';
+import type { FulfilmentStatus } from './order-state-machine.js';
 import type { StatusChangeSource } from './entities/order-status-history.entity.js';
 
 /** Domain event names (EventEmitter2). Stable: hosts subscribe with @OnEvent(FulfilmentEvents.X). */

@@ -1,6 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   ProviderInvalidResponseError,
   ProviderNetworkError,
@@ -8,12 +6,11 @@ import {
   ProviderUnavailableError,
   type ProviderName,
 } from '../http/provider-errors.js';
-import { FulfilmentOrder, newFulfilmentOrder } from './entities/fulfilment-order.entity.js';
-import { OrderStatusHistory } from './entities/order-status-history.entity.js';
-import { OrderTransitionService, type OrderObservation } from './order-transitions.service.js';
+import { newFulfilmentOrder } from './entities/fulfilment-order.entity.js';
+import type { OrderObservation } from './order-state-machine.js';
+import { OrderStore } from './order-store.js';
 import { FulfilmentError, OrderOutcomeUnknownError } from './fulfilment-errors.js';
 import { toOrderView, type FulfilmentOrderView } from './order-views.js';
-import { runTransaction, serialiseOnSqlite } from './sqlite-serialiser.js';
 
 export interface PlaceOrderRequest {
   provider: ProviderName;
@@ -25,9 +22,11 @@ export interface PlaceOrderRequest {
 }
 
 /** What the provider answered to the create call. */
-export interface ProviderOrderCreated extends OrderObservation {
+export interface ProviderOrderCreated {
   providerOrderId: string;
   providerCreatedAt?: Date | null;
+  /** The order's state in the answer, through its provider's one mapping. */
+  observation: OrderObservation;
 }
 
 export interface PlaceOrderResult {
@@ -62,85 +61,48 @@ export function isCreateOutcomeUnknown(err: unknown): boolean {
 export class OrderPlacementService {
   private readonly logger = new Logger('Fulfilment:Orders');
 
-  constructor(
-    @Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource,
-    private readonly transitions: OrderTransitionService,
-  ) {}
+  constructor(private readonly store: OrderStore) {}
 
   async place(request: PlaceOrderRequest, send: (idempotencyKey: string) => Promise<ProviderOrderCreated>): Promise<PlaceOrderResult> {
-    const existing = await serialiseOnSqlite(this.dataSource, () =>
-      this.dataSource.manager.findOne(FulfilmentOrder, { where: { idempotencyKey: request.idempotencyKey } }),
-    );
+    const existing = await this.store.getOrderByIdempotencyKey(request.idempotencyKey);
     if (existing) return { order: toOrderView(existing), created: false };
 
-    const order = newFulfilmentOrder({
-      provider: request.provider,
-      idempotencyKey: request.idempotencyKey,
-      status: 'created',
-      hostReference: request.hostReference ?? null,
-      serviceLevel: request.serviceLevel ?? null,
-      patientLinkId: request.patientLinkId ?? null,
-    });
-    let createdEvent;
-    try {
-      createdEvent = await runTransaction(this.dataSource, async (manager) => {
-        await manager.insert(FulfilmentOrder, order);
-        return this.transitions.recordInitial(manager, order, 'create');
-      });
-    } catch (err) {
-      // Lost a race on the same idempotency key: the other caller's order wins, nothing is sent.
-      const winner = await serialiseOnSqlite(this.dataSource, () =>
-        this.dataSource.manager.findOne(FulfilmentOrder, { where: { idempotencyKey: request.idempotencyKey } }),
-      );
-      if (winner) return { order: toOrderView(winner), created: false };
-      throw err;
-    }
-    this.transitions.publish(createdEvent);
+    const placed = await this.store.placeOrder(
+      newFulfilmentOrder({
+        provider: request.provider,
+        idempotencyKey: request.idempotencyKey,
+        status: 'created',
+        hostReference: request.hostReference ?? null,
+        serviceLevel: request.serviceLevel ?? null,
+        patientLinkId: request.patientLinkId ?? null,
+      }),
+    );
+    // Lost a race on the same idempotency key: the other caller's order wins, nothing is sent.
+    if (!placed.created) return { order: toOrderView(placed.order), created: false };
+    const order = placed.order;
 
     let answer: ProviderOrderCreated;
     try {
       answer = await send(request.idempotencyKey);
     } catch (err) {
       if (isCreateOutcomeUnknown(err)) {
-        await this.markUnknown(order, err);
-        throw new OrderOutcomeUnknownError(order, err);
+        const reason = err instanceof Error ? err.message.slice(0, 500) : 'create failed with an unknown outcome';
+        const unknown = await this.store.markUnknown(order.id, reason);
+        this.logger.warn(
+          `order ${order.id} (${order.provider}, key ${order.idempotencyKey}): create outcome unknown, not re-sent; marked ${unknown?.status ?? 'unknown'} (${reason})`,
+        );
+        throw new OrderOutcomeUnknownError(unknown ?? order, err);
       }
       // The provider definitely did not create it: leave no half-written row behind.
-      await runTransaction(this.dataSource, async (manager) => {
-        await manager.delete(OrderStatusHistory, { orderId: order.id });
-        await manager.delete(FulfilmentOrder, { id: order.id });
-      });
+      await this.store.discardRefused(order.id);
       throw err;
     }
 
-    const result = await runTransaction(this.dataSource, async (manager) => {
-      const fresh = await manager.findOneOrFail(FulfilmentOrder, { where: { id: order.id }, ...this.transitions.rowLock(manager) });
-      fresh.providerOrderId = answer.providerOrderId;
-      fresh.providerCreatedAt = answer.providerCreatedAt ?? null;
-      await manager.update(
-        FulfilmentOrder,
-        { id: fresh.id },
-        { providerOrderId: fresh.providerOrderId, providerCreatedAt: fresh.providerCreatedAt },
-      );
-      return this.transitions.apply(manager, fresh, answer, 'create');
+    const linked = await this.store.linkCreated(order.id, {
+      providerOrderId: answer.providerOrderId,
+      providerCreatedAt: answer.providerCreatedAt ?? null,
+      observation: answer.observation,
     });
-    this.transitions.publish(result);
-    return { order: toOrderView(result.order ?? order), created: true };
-  }
-
-  private async markUnknown(order: FulfilmentOrder, err: unknown): Promise<void> {
-    const now = new Date();
-    const reason = err instanceof Error ? err.message.slice(0, 500) : 'create failed with an unknown outcome';
-    const event = await runTransaction(this.dataSource, async (manager) => {
-      await manager.update(FulfilmentOrder, { id: order.id }, { status: 'unknown', lastError: reason, updatedAt: now, version: order.version + 1 });
-      const previous = order.status;
-      Object.assign(order, { status: 'unknown', lastError: reason, updatedAt: now, version: order.version + 1 });
-      const e = await this.transitions.recordInitial(manager, order, 'create');
-      return { ...e, previousStatus: previous };
-    });
-    this.transitions.publish(event);
-    this.logger.warn(
-      `order ${order.id} (${order.provider}, key ${order.idempotencyKey}): create outcome unknown, not re-sent; marked unknown (${reason})`,
-    );
+    return { order: toOrderView(linked), created: true };
   }
 }

@@ -1,7 +1,7 @@
 import type { ProviderName } from '../http/provider-errors.js';
 import type { FulfilmentOrder } from './entities/fulfilment-order.entity.js';
 import type { OrderStatusHistory, StatusChangeSource } from './entities/order-status-history.entity.js';
-import type { FulfilmentStatus } from './order-status.js';
+import type { FulfilmentStatus } from './order-state-machine.js';
 
 /**
  * An order as the module shows it to its host: what the order is and where it stands. Built field

@@ -1,4 +1,4 @@
-import { isTerminal, type FulfilmentStatus } from './order-status.js';
+import { isTerminal, type FulfilmentStatus } from './order-state-machine.js';
 
 /**
  * When the status sync should next read an order. Recently changed orders are read again soon,

@@ -1,3 +1,5 @@
+// First: the DTOs' decorators store their metadata with it as their modules load (Nest hosts have it).
+import 'reflect-metadata';
 // The public API of `nestjs-fulfilment/testing`: simulators of both providers, a client that posts
 // correctly tokened webhooks, and fixtures for hosts' own tests. The main entry never imports this
 // folder; `sandbox: true` loads it lazily (see provider-endpoints.ts).

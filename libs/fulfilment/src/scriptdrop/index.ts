@@ -1,6 +1,7 @@
 // ScriptDrop public API (re-exported by ../index.ts).
 export { ScriptDropService, type ScriptDropCallOptions } from './scriptdrop.service.js';
-export { ScriptDropFulfilment, scriptDropObservation, type ScriptDropDeliveryDetails } from './scriptdrop-fulfilment.service.js';
+export { ScriptDropFulfilment, type ScriptDropDeliveryDetails } from './scriptdrop-fulfilment.service.js';
+export { scriptDropObservation } from './scriptdrop-observation.js';
 export type {
   ScriptDropAddressInput,
   ScriptDropCancellation,

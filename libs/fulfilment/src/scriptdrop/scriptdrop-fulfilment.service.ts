@@ -1,44 +1,18 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
+import { Injectable, Logger } from '@nestjs/common';
 import { ProviderError, ProviderNotFoundError, ProviderValidationError } from '../http/provider-errors.js';
-import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
+import type { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
 import { FulfilmentNotFoundError, OrderStateError } from '../orders/fulfilment-errors.js';
-import { isTerminal } from '../orders/order-status.js';
+import { isTerminal } from '../orders/order-state-machine.js';
 import { toOrderView, type FulfilmentOrderView } from '../orders/order-views.js';
 import { OrderPlacementService, type PlaceOrderResult } from '../orders/order-placement.service.js';
-import { OrderTransitionService, type OrderObservation } from '../orders/order-transitions.service.js';
+import type { OrderObservation } from '../orders/order-state-machine.js';
+import { OrderStore } from '../orders/order-store.js';
 import { validateInput } from '../validation.js';
-import { serialiseOnSqlite } from '../orders/sqlite-serialiser.js';
 import { CreateScriptDropDeliveryDto, type CreateScriptDropDeliveryInput } from './scriptdrop.dto.js';
 import { ScriptDropService, type ScriptDropCallOptions } from './scriptdrop.service.js';
 import type { ScriptDropAddPrescriptionInput, ScriptDropOrder } from './scriptdrop.types.js';
-import { SCRIPTDROP_DEFAULT_SERVICE_LEVEL } from './scriptdrop.wire.js';
-
-/**
- * What a ScriptDrop order tells the state machine: its status, the newest `occurred_at` among
- * pickup, delivery, return, cancellation and shipping delivery (the provider timestamp that orders
- * observations), tracking for shipping orders, and the delivery ETA (a pickup ETA is not a delivery
- * time, so it is not taken). The signature URL is short-lived and never part of it.
- */
-export function scriptDropObservation(order: ScriptDropOrder): OrderObservation {
-  const times = [
-    order.pickup?.occurredAt,
-    order.delivery?.occurredAt,
-    order.return?.occurredAt,
-    order.cancellation?.occurredAt,
-    order.shipping?.delivery?.occurredAt,
-  ].filter((d): d is Date => d instanceof Date);
-  const newest = times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
-  return {
-    providerStatus: order.status,
-    providerTimestamp: newest,
-    // Undefined leaves the stored value alone (courier orders have no shipping block).
-    trackingUrl: order.shipping?.trackingUrl ?? undefined,
-    trackingNumber: order.shipping?.trackingNumber ?? undefined,
-    eta: order.eta?.type === 'delivery' && order.eta.arrivalAt ? order.eta.arrivalAt : undefined,
-  };
-}
+import { SCRIPTDROP_DEFAULT_SERVICE_LEVEL } from './scriptdrop.values.js';
+import { scriptDropCancelled, scriptDropObservation } from './scriptdrop-observation.js';
 
 /** A delivery as stored, with ScriptDrop's live view of it (fresh signature URL included). */
 export interface ScriptDropDeliveryDetails {
@@ -60,8 +34,7 @@ export class ScriptDropFulfilment {
   constructor(
     private readonly scriptdrop: ScriptDropService,
     private readonly placement: OrderPlacementService,
-    private readonly transitions: OrderTransitionService,
-    @Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly store: OrderStore,
   ) {}
 
   /**
@@ -85,7 +58,7 @@ export class ScriptDropFulfilment {
       },
       async (idempotencyKey) => {
         const created = await this.scriptdrop.createOrder({ ...input.order, externalReferenceNumber: idempotencyKey }, options);
-        return { providerOrderId: created.id, ...scriptDropObservation(created) };
+        return { providerOrderId: created.id, observation: scriptDropObservation(created) };
       },
     );
   }
@@ -113,7 +86,7 @@ export class ScriptDropFulfilment {
     );
     // The 204 is the answer; the follow-up GET only adds the cancellation time.
     const remote = confirmed ?? (await this.readBack(providerOrderId));
-    const observation = remote?.status === 'cancelled' ? scriptDropObservation(remote) : { providerStatus: 'cancelled' };
+    const observation = remote?.status === 'cancelled' ? scriptDropObservation(remote) : scriptDropCancelled();
     return this.apply(order, observation);
   }
 
@@ -158,23 +131,11 @@ export class ScriptDropFulfilment {
     return { order: await this.apply(order, scriptDropObservation(remote)), remote };
   }
 
-  /**
-   * For the status sync: the observations of these ScriptDrop orders, read with ONE multi-get
-   * (`GET /api/v1/orders?ids[]=…`), keyed by ScriptDrop order id. Ids ScriptDrop does not return are
-   * absent from the map. Provider errors (429, 5xx after the HTTP core's retries) are thrown.
-   */
-  async readStatuses(providerOrderIds: string[]): Promise<Map<string, OrderObservation>> {
-    const observations = new Map<string, OrderObservation>();
-    if (providerOrderIds.length === 0) return observations;
-    for (const remote of await this.scriptdrop.getOrders(providerOrderIds)) observations.set(remote.id, scriptDropObservation(remote));
-    return observations;
-  }
-
   // --- internals ---------------------------------------------------------------------------------
 
   private async load(orderId: string): Promise<FulfilmentOrder> {
-    const order = await this.dataSource.manager.findOneBy(FulfilmentOrder, { id: orderId, provider: 'scriptdrop' });
-    if (!order) throw new FulfilmentNotFoundError(`ScriptDrop order ${orderId} not found`);
+    const order = await this.store.getOrder(orderId);
+    if (!order || order.provider !== 'scriptdrop') throw new FulfilmentNotFoundError(`ScriptDrop order ${orderId} not found`);
     return order;
   }
 
@@ -219,9 +180,7 @@ export class ScriptDropFulfilment {
   }
 
   private async apply(order: FulfilmentOrder, observation: OrderObservation): Promise<FulfilmentOrderView> {
-    const result = await serialiseOnSqlite(this.dataSource, () =>
-      this.transitions.observe('scriptdrop', order.providerOrderId!, observation, 'api'),
-    );
+    const result = await this.store.observe('scriptdrop', order.providerOrderId!, observation, 'api');
     return toOrderView(result.order ?? order);
   }
 }

@@ -35,9 +35,8 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { IsPastCalendarDate } from '../caryrx/caryrx.dto.js';
 import { DocumentedByRules } from '../openapi/documented-by-rules.js';
-import { Nested, Rule } from '../validation.js';
+import { IsPastCalendarDate, Nested, Rule } from '../validation.js';
 import type {
   ScriptDropAddressInput,
   ScriptDropCarrier,

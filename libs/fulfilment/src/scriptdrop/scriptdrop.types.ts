@@ -15,7 +15,7 @@ import type {
   SCRIPTDROP_SERVICE_LEVELS,
   SCRIPTDROP_SIGNATURES,
   SCRIPTDROP_WEIGHT_UNITS,
-} from './scriptdrop.wire.js';
+} from './scriptdrop.values.js';
 
 export type ScriptDropServiceLevel = (typeof SCRIPTDROP_SERVICE_LEVELS)[number];
 export type ScriptDropInitiator = (typeof SCRIPTDROP_INITIATORS)[number];

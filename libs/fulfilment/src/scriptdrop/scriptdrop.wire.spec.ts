@@ -1,7 +1,7 @@
+import 'reflect-metadata';
 import { describe, it, expect } from '@jest/globals';
-import { normaliseProviderStatus } from '../orders/order-status.js';
+import { SCRIPTDROP_STATUS_TABLE, scriptDropObservation } from './scriptdrop-observation.js';
 import { validateInput } from '../validation.js';
-import { scriptDropObservation } from './scriptdrop-fulfilment.service.js';
 import { ScriptDropOrderInputDto } from './scriptdrop.dto.js';
 import {
   SCRIPTDROP_IDENTIFICATION_QUALIFIERS,
@@ -39,8 +39,8 @@ describe('ScriptDrop wire mapping', () => {
     });
     expect(order.status).toBe('submitted to courier');
     expect(order.eta).toEqual({ arrivalAt: new Date('2023-10-11T15:40:40.765Z'), type: 'pickup' });
-    expect(normaliseProviderStatus('scriptdrop', order.status)).toBe('accepted');
-    expect(SCRIPTDROP_ORDER_STATUSES.map((s) => normaliseProviderStatus('scriptdrop', s))).toEqual([
+    expect(SCRIPTDROP_STATUS_TABLE[order.status]?.status).toBe('accepted');
+    expect(SCRIPTDROP_ORDER_STATUSES.map((s) => SCRIPTDROP_STATUS_TABLE[s]?.status)).toEqual([
       'accepted',
       'accepted',
       'in_transit',
@@ -183,6 +183,7 @@ describe('ScriptDrop wire mapping', () => {
       trackingUrl: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9205590258667011612249',
     });
     expect(scriptDropObservation(order)).toEqual({
+      statuses: SCRIPTDROP_STATUS_TABLE,
       providerStatus: 'delivered',
       providerTimestamp: new Date('2022-02-16T20:44:56.913Z'),
       trackingUrl: 'https://tools.usps.com/go/TrackConfirmAction?tLabels=9205590258667011612249',
@@ -196,7 +197,7 @@ describe('ScriptDrop wire mapping', () => {
     expect(wire).toBeDefined();
     const order = orderFromWire(wire!);
     expect(order).toMatchObject({ id: '1234', status: 'new', shipping: null, cancellation: null, eta: null, externalReferenceNumber: null });
-    expect(scriptDropObservation(order)).toEqual({ providerStatus: 'new', providerTimestamp: null, trackingUrl: undefined, trackingNumber: undefined, eta: undefined });
+    expect(scriptDropObservation(order)).toEqual({ statuses: SCRIPTDROP_STATUS_TABLE, providerStatus: 'new', providerTimestamp: null, trackingUrl: undefined, trackingNumber: undefined, eta: undefined });
     expect(orderOfEnvelope({ order: { status: 'new' } })).toBeUndefined();
     expect(orderOfEnvelope('TBD')).toBeUndefined();
   });

@@ -1,14 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { ProviderRateLimitError, type ProviderName } from '../http/provider-errors.js';
-import type { OrderObservation } from '../orders/order-transitions.service.js';
+import type { OrderObservation } from '../orders/order-state-machine.js';
 import type { CaryRxService } from '../caryrx/caryrx.service.js';
 import { caryRxObservation } from '../caryrx/caryrx-observation.js';
-import { orderDeliveryDetails } from '../caryrx/caryrx.wire.js';
+import type { ScriptDropService } from '../scriptdrop/scriptdrop.service.js';
+import { scriptDropObservation } from '../scriptdrop/scriptdrop-observation.js';
 import { createConcurrencyLimit, type ConcurrencyLimit } from './concurrency-limit.js';
 
 /**
- * How the status sync reads one provider. The only provider-specific part of the sync: everything
- * else (leases, schedule, transitions) is shared.
+ * How the status sync reads one provider. The only provider-specific part of the sync: each reader
+ * calls its provider's API service and turns the answers into observations with that provider's
+ * one mapping; everything else (leases, schedule, the state machine) is shared.
  */
 export interface ProviderStatusReader {
   readonly provider: ProviderName;
@@ -29,7 +31,7 @@ export interface StatusReadContext {
 export const PROVIDER_STATUS_READERS = Symbol('FULFILMENT_PROVIDER_STATUS_READERS');
 
 /**
- * ScriptDrop: `batchSize` ids per `GET /api/v1/orders?ids[]=…` (the flow service does the mapping),
+ * ScriptDrop: `batchSize` ids per `GET /api/v1/orders?ids[]=…`,
  * at most `concurrency` of those in flight across the whole replica. After a 429 the remaining
  * chunks are not requested and the 429 is thrown.
  */
@@ -39,7 +41,7 @@ export class ScriptDropStatusReader implements ProviderStatusReader {
   private readonly limit: ConcurrencyLimit;
 
   constructor(
-    private readonly scriptdrop: { readStatuses(providerOrderIds: string[]): Promise<Map<string, OrderObservation>> },
+    private readonly scriptdrop: Pick<ScriptDropService, 'getOrders'>,
     private readonly batchSize: number,
     concurrency: number,
   ) {
@@ -58,7 +60,7 @@ export class ScriptDropStatusReader implements ProviderStatusReader {
           if (rateLimited) return;
           context?.onRequest();
           try {
-            for (const [id, observation] of await this.scriptdrop.readStatuses(chunk)) found.set(id, observation);
+            for (const order of await this.scriptdrop.getOrders(chunk)) found.set(order.id, scriptDropObservation(order));
           } catch (err) {
             if (err instanceof ProviderRateLimitError) rateLimited ??= err;
             else failure ??= err;
@@ -101,9 +103,9 @@ export class CaryRxStatusReader implements ProviderStatusReader {
           if (rateLimited) return;
           context?.onRequest();
           try {
-            const order = await this.caryrx.getOrder(id);
-            if (!order.orderStatus) throw new Error('the answer has no order_status');
-            found.set(id, caryRxObservation(order.orderStatus, order.updatedAt, orderDeliveryDetails(order)));
+            const observation = caryRxObservation(await this.caryrx.getOrder(id));
+            if (!observation) throw new Error('the answer has no order_status');
+            found.set(id, observation);
           } catch (err) {
             if (err instanceof ProviderRateLimitError) rateLimited ??= err;
             else {

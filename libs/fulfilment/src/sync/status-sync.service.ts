@@ -1,17 +1,13 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomBytes } from 'node:crypto';
-import { In, type DataSource } from 'typeorm';
-import { FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS } from '../fulfilment.constants.js';
+import { RESOLVED_OPTIONS } from '../fulfilment.constants.js';
 import type { ResolvedFulfilmentOptions } from '../fulfilment.options.js';
 import { ProviderRateLimitError, type ProviderName } from '../http/provider-errors.js';
-import { FulfilmentOrder } from '../orders/entities/fulfilment-order.entity.js';
-import { decideTransition } from '../orders/order-status.js';
-import { OrderTransitionService, changedDetails, type OrderObservation, type TransitionResult } from '../orders/order-transitions.service.js';
-import { nextSyncAt, rateLimitPauseMs } from '../orders/sync-schedule.js';
-import { serialiseOnSqlite } from '../orders/sqlite-serialiser.js';
+import type { OrderObservation } from '../orders/order-state-machine.js';
+import { OrderStore, type ClaimedOrder } from '../orders/order-store.js';
+import { rateLimitPauseMs } from '../orders/sync-schedule.js';
 import { PROVIDER_STATUS_READERS, type ProviderStatusReader } from './provider-status-readers.js';
-import { SyncOrderStore, type ClaimedOrder, type ScheduleGroup } from './sync-order-store.js';
 
 /** What one sync tick did. */
 export interface SyncTickReport {
@@ -40,17 +36,17 @@ export const STATUS_SYNC_INTERVAL_NAME = 'fulfilment.status-sync';
 const STOP_WAIT_MS = 5_000;
 
 /**
- * The scheduled status sync. Each tick leases due open orders in batches (several replicas share
- * the work without reading an order twice), reads their provider status in bulk, and moves
- * changed orders through OrderTransitionService: the same state machine, history and events as
- * webhooks. Unchanged orders are rescheduled with one statement per batch.
+ * The scheduled status sync. Each tick leases due open orders in batches through OrderStore
+ * (several replicas share the work without reading an order twice), reads their provider status in
+ * bulk, and hands what it read back to the store, which settles it through the one state machine:
+ * the same history and events as webhooks. Unchanged orders are rescheduled with one statement per
+ * batch.
  */
 @Injectable()
 export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Fulfilment:Sync');
   /** This replica's lease owner id. */
   readonly instanceId = `${process.pid}-${randomBytes(6).toString('hex')}`;
-  private storeInstance: SyncOrderStore | undefined;
   private readonly readers: Map<ProviderName, ProviderStatusReader>;
   private readonly pauses = new Map<ProviderName, { until: number; consecutive: number }>();
   private intervalName: string | undefined;
@@ -59,18 +55,12 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
   private stopping = false;
 
   constructor(
-    @Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly store: OrderStore,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedFulfilmentOptions,
     @Inject(PROVIDER_STATUS_READERS) readers: ProviderStatusReader[],
-    private readonly transitions: OrderTransitionService,
     @Optional() private readonly scheduler?: SchedulerRegistry,
   ) {
     this.readers = new Map(readers.map((r) => [r.provider, r]));
-  }
-
-  /** Built on first use: the DataSource's metadata is complete only once TypeORM has initialised it. */
-  private get store(): SyncOrderStore {
-    return (this.storeInstance ??= new SyncOrderStore(this.dataSource));
   }
 
   onApplicationBootstrap(): void {
@@ -155,7 +145,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     // SQLite has one connection, so one loop.
     let second: Promise<void> | undefined;
     const onFullClaim =
-      this.dataSource.options.type === 'postgres'
+      this.store.concurrentWriters
         ? () => {
             if (second) return;
             second = this.work(startedAt, report);
@@ -184,17 +174,15 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
       const now = new Date();
       const providers = [...this.readers.keys()].filter((p) => !this.isPaused(p, now.getTime()));
       if (providers.length === 0) return;
-      const claimed = await serialiseOnSqlite(this.dataSource, () =>
-        this.store.claim({
-          owner: this.instanceId,
-          providers,
-          limit: claimSize,
-          // Only what was due when the tick started: a long tick cannot chase its own reschedules.
-          dueBefore: startedAt,
-          now,
-          leaseUntil: new Date(now.getTime() + leaseMs),
-        }),
-      );
+      const claimed = await this.store.claimDue({
+        owner: this.instanceId,
+        providers,
+        limit: claimSize,
+        // Only what was due when the tick started: a long tick cannot chase its own reschedules.
+        dueBefore: startedAt,
+        now,
+        leaseUntil: new Date(now.getTime() + leaseMs),
+      });
       if (claimed.length === 0) return;
       report.claimed += claimed.length;
       if (claimed.length === claimSize) onFullClaim?.();
@@ -238,117 +226,38 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
 
-    // Written from the tick's start, so an order read late in a tick is due again by the next one.
-    const now = tickStart;
-    const unchanged: ClaimedOrder[] = [];
-    const changed: Array<{ order: ClaimedOrder; observation: OrderObservation }> = [];
+    const read: Array<{ order: ClaimedOrder; observation: OrderObservation }> = [];
     const missing: ClaimedOrder[] = [];
     for (const order of orders) {
       const observation = observations.get(order.providerOrderId!);
-      if (!observation) missing.push(order);
-      else if (this.wouldChange(order, observation)) changed.push({ order, observation });
-      else unchanged.push(order);
+      if (observation) read.push({ order, observation });
+      else missing.push(order);
     }
-    report.fetched += unchanged.length + changed.length;
-
-    if (unchanged.length > 0) {
-      const groups = this.schedule(
-        unchanged.map((o) => ({ id: o.id, status: o.status, changed: false, quietForMs: now.getTime() - o.updatedAt.getTime(), failures: 0 })),
-        now,
-      );
-      await serialiseOnSqlite(this.dataSource, () => this.store.releaseSynced(this.dataSource.manager, this.instanceId, groups, new Date()));
+    report.fetched += read.length;
+    if (read.length > 0) {
+      try {
+        // Scheduled from the tick's start, so an order read late in a tick is due again by the next one.
+        report.changed += await this.store.settleSynced(this.instanceId, read, tickStart);
+      } catch (err) {
+        this.logger.warn(`applying ${read.length} synced reads failed: ${(err as Error).message}`);
+        report.fetched -= read.length;
+        await this.fail(read.map((r) => r.order), 'applying the provider status failed', report);
+      }
     }
-    if (changed.length > 0) await this.applyChanges(changed, now, report);
     if (missing.length > 0) {
       this.logger.warn(`${provider}: ${missing.length} of ${orders.length} orders not returned by the provider`);
       await this.fail(missing, `${provider} did not return the order`, report);
     }
   }
 
-  /**
-   * Changed orders go through the one transition path inside ONE transaction per batch: rows
-   * re-read under lock (a webhook may have moved them since the claim), applied, released with
-   * their next schedule; events published after commit.
-   */
-  private async applyChanges(
-    changed: Array<{ order: ClaimedOrder; observation: OrderObservation }>,
-    now: Date,
-    report: SyncTickReport,
-  ): Promise<void> {
-    const byId = new Map(changed.map((c) => [c.order.id, c.observation]));
-    let results: TransitionResult[];
-    try {
-      results = await serialiseOnSqlite(this.dataSource, () =>
-        this.dataSource.transaction(async (manager) => {
-          const fresh = await manager.find(FulfilmentOrder, {
-            where: { id: In([...byId.keys()]) },
-            order: { id: 'ASC' },
-            ...this.transitions.rowLock(manager),
-          });
-          const out: TransitionResult[] = [];
-          const schedule: Array<{ id: string; status: FulfilmentOrder['status']; changed: boolean; quietForMs: number; failures: number }> = [];
-          for (const order of fresh) {
-            const result = await this.transitions.apply(manager, order, byId.get(order.id)!, 'sync');
-            out.push(result);
-            const moved = result.outcome === 'applied';
-            schedule.push({ id: order.id, status: order.status, changed: moved, quietForMs: moved ? 0 : now.getTime() - order.updatedAt.getTime(), failures: 0 });
-          }
-          await this.store.releaseSynced(manager, this.instanceId, this.schedule(schedule, now), new Date());
-          return out;
-        }),
-      );
-    } catch (err) {
-      this.logger.warn(`applying ${changed.length} synced changes failed: ${(err as Error).message}`);
-      await this.fail(
-        changed.map((c) => c.order),
-        'applying the provider status failed',
-        report,
-      );
-      report.fetched -= changed.length;
-      return;
-    }
-    for (const result of results) {
-      if (result.outcome === 'applied') report.changed++;
-      this.transitions.publish(result);
-    }
-  }
-
-  /** Cheap pre-check on the claimed row: only orders that may change pay for a transaction. */
-  private wouldChange(order: ClaimedOrder, o: OrderObservation): boolean {
-    if (decideTransition(order, o).kind === 'apply') return true;
-    if (order.status === 'delivered' || order.status === 'returned' || order.status === 'cancelled') return false;
-    return Object.keys(changedDetails(order, o)).length > 0;
-  }
-
   private async fail(orders: ClaimedOrder[], reason: string, report: SyncTickReport): Promise<void> {
     report.failed += orders.length;
-    const now = new Date();
-    const groups = this.schedule(
-      orders.map((o) => ({ id: o.id, status: o.status, changed: false, quietForMs: 0, failures: o.syncFailures + 1 })),
-      now,
-    );
-    await serialiseOnSqlite(this.dataSource, () => this.store.releaseFailed(this.instanceId, groups, reason));
+    await this.store.releaseFailed(this.instanceId, orders, reason);
   }
 
   private async releaseUntouched(ids: string[], report: SyncTickReport): Promise<void> {
     report.released += ids.length;
-    await serialiseOnSqlite(this.dataSource, () => this.store.releaseUntouched(this.instanceId, ids));
-  }
-
-  /** Orders grouped by their next sync time (few distinct values), for one UPDATE per batch. */
-  private schedule(
-    orders: Array<{ id: string; status: FulfilmentOrder['status']; changed: boolean; quietForMs: number; failures: number }>,
-    now: Date,
-  ): ScheduleGroup[] {
-    const groups = new Map<number | null, ScheduleGroup>();
-    for (const o of orders) {
-      const next = nextSyncAt(o, now, this.options.sync.intervalMs);
-      const key = next?.getTime() ?? null;
-      const group = groups.get(key) ?? { nextSyncAt: next, ids: [] };
-      group.ids.push(o.id);
-      groups.set(key, group);
-    }
-    return [...groups.values()];
+    await this.store.releaseUntouched(this.instanceId, ids);
   }
 
   private isPaused(provider: ProviderName, now: number): boolean {

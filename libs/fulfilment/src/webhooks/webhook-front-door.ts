@@ -2,7 +2,7 @@ import { Logger, type OnModuleInit } from '@nestjs/common';
 import type { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { WebhookIntake, WebhookRequestHead } from './webhook-intake.js';
+import { WEBHOOK_REFUSALS, type WebhookIntake, type WebhookRequestHead } from './webhook-intake.js';
 import type { WebhookResponder } from './webhook-responder.js';
 import type { WebhookRoute, WebhookSourceInfo } from './webhook-routes.js';
 
@@ -15,12 +15,16 @@ const SAVED_HEADERS = Symbol('fulfilment.webhookHeaders');
 export type AdmittedRequest = { body?: unknown; [WEBHOOK_ADMITTED]?: true };
 
 // The little of express and Fastify used here, so that neither is a dependency of the module.
+type ExpressHandler = (req: IncomingMessage & AdmittedRequest, res: unknown, next: () => void) => void;
 interface ExpressLayer {
   name?: string;
   route?: { path?: unknown };
+  /** The router's own path matching (used only for host routes under the webhook prefix). */
+  match?(path: string): unknown;
 }
 interface ExpressApp {
-  post(path: string, handler: (req: IncomingMessage & AdmittedRequest, res: unknown, next: () => void) => void): unknown;
+  all(path: string, handler: ExpressHandler): unknown;
+  use(handler: ExpressHandler): unknown;
   router: { stack: ExpressLayer[] };
 }
 type FastifyRequest = AdmittedRequest & {
@@ -38,12 +42,26 @@ interface FastifyApp {
   addHook(name: 'preValidation', hook: (request: FastifyRequest, reply: unknown, done: () => void) => void): unknown;
 }
 
+/** A webhook route as the app serves it: full path, full webhook prefix (lower case), source. */
+interface ServedRoute {
+  path: string;
+  prefix: string;
+  source: WebhookSourceInfo;
+}
+
 /** body-parser's middleware names (Nest's own parsers are found by the same names). */
 const EXPRESS_BODY_PARSERS = new Set(['jsonParser', 'urlencodedParser', 'textParser', 'rawParser']);
 /** What Fastify is shown once the body is read: nothing left to parse. */
 const NO_BODY_LEFT: IncomingHttpHeaders = { 'content-type': undefined, 'content-length': '0', 'transfer-encoding': undefined };
 
 const joinPath = (...parts: string[]): string => `/${parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+const pathOf = (url: string | undefined): string => (url ?? '/').split('?', 1)[0];
+
+/** Whether `path` is one of the webhook prefixes or under one (case-insensitive, as express matches by default). */
+function underPrefix(path: string, routes: ServedRoute[]): boolean {
+  const lower = path.toLowerCase();
+  return routes.some(({ prefix }) => lower === prefix || lower.startsWith(`${prefix}/`));
+}
 
 /**
  * Puts the webhook intake (WebhookIntake) ahead of whatever would read a webhook's body, so both
@@ -56,6 +74,9 @@ const joinPath = (...parts: string[]): string => `/${parts.map((p) => p.replace(
  * - Fastify: a `preParsing` hook on the webhook routes (after every `onRequest` hook and Nest
  *   middleware), which reads the body itself and tells Fastify there is none left to parse, so
  *   neither its body limit nor its content-type parsers apply.
+ * Everything else under the webhook prefix (`{routePrefix}/webhooks`) is answered here too, before
+ * any body is read and with a fixed message (the URL carries the token): another method on a
+ * webhook path is 405 (`Allow: POST`), any other path 404, unless a host route serves it.
  * On another adapter, or a route Nest serves elsewhere (URI versioning), the guard applies the same
  * rules to what reaches it. Installed when the app initialises: routes are registered by then,
  * and Fastify is not yet ready.
@@ -81,48 +102,79 @@ export class WebhookFrontDoor implements OnModuleInit {
   }
 
   /**
-   * Each route's full path as Nest serves it: under the global prefix, or not when the prefix
-   * excludes it. A route served neither way (URI versioning) is left to the guard.
+   * Each route's full path (and its prefix) as Nest serves it: under the global prefix, or not when
+   * the prefix excludes it. A route served neither way (URI versioning) is left to the guard.
    */
-  private servedRoutes(served: (path: string) => boolean): Map<string, WebhookSourceInfo> {
-    const routes = new Map<string, WebhookSourceInfo>();
-    for (const { path, source } of this.routes) {
-      const full = [joinPath(this.config.getGlobalPrefix(), path), joinPath(path)].find(served);
-      if (full) routes.set(full, source);
-      else this.logger.warn(`no webhook route at POST ${joinPath(this.config.getGlobalPrefix(), path)}: its bodies are read by the app's body parser and checked by the guard`);
+  private servedRoutes(served: (path: string) => boolean): ServedRoute[] {
+    const global = this.config.getGlobalPrefix();
+    const routes: ServedRoute[] = [];
+    for (const { path, prefix, source } of this.routes) {
+      const root = [global, ''].find((root) => served(joinPath(root, path)));
+      if (root !== undefined) routes.push({ path: joinPath(root, path), prefix: joinPath(root, prefix).toLowerCase(), source });
+      else this.logger.warn(`no webhook route at POST ${joinPath(global, path)}: its bodies are read by the app's body parser and checked by the guard`);
     }
     return routes;
+  }
+
+  /** 405 on a webhook path (any method but POST), 404 elsewhere under the prefix: fixed bodies, nothing logged. */
+  private refuse(response: unknown, request: IncomingMessage, webhookPath: boolean): void {
+    if (webhookPath) this.responder.answer(response, request, undefined, WEBHOOK_REFUSALS.methodNotAllowed(), { allow: 'POST' });
+    else this.responder.answer(response, request, undefined, WEBHOOK_REFUSALS.notFound());
   }
 
   private onExpress(app: ExpressApp): void {
     const stack = app.router.stack;
     const nestRoute = (path: string) => stack.findIndex((layer) => layer.route?.path === path);
-    for (const [path, source] of this.servedRoutes((path) => nestRoute(path) >= 0)) {
-      app.post(path, (req, res, next) => {
+    const routes = this.servedRoutes((path) => nestRoute(path) >= 0);
+    if (routes.length === 0) return;
+    // Host routes under the prefix stay the host's.
+    const hostRoutes = stack.filter(({ route }) => typeof route?.path === 'string' && underPrefix(route.path, routes) && !routes.some((r) => r.path === route.path));
+    const firstRoute = Math.min(...routes.map((r) => nestRoute(r.path)));
+    const added = stack.length;
+    for (const { path, source } of routes) {
+      // All methods, matched as express matches Nest's POST route (case, trailing slash).
+      app.all(path, (req, res, next) => {
+        if (req.method !== 'POST') return this.refuse(res, req, true);
         this.admit(req, req).then(() => next(), (err: unknown) => this.responder.answer(res, req, source, err));
       });
-      const layer = stack.pop()!;
-      const parser = stack.findIndex((l) => l.name !== undefined && EXPRESS_BODY_PARSERS.has(l.name));
-      const route = nestRoute(path);
-      stack.splice(parser >= 0 && parser < route ? parser : route, 0, layer);
     }
+    app.use((req, res, next) => {
+      const path = pathOf(req.url);
+      if (req[WEBHOOK_ADMITTED] || !underPrefix(path, routes) || hostRoutes.some((layer) => layer.match?.(path))) return next();
+      this.refuse(res, req, false);
+    });
+    // Moved in front of the body parsers (or of the first webhook route, if that comes first).
+    const ours = stack.splice(added);
+    const parser = stack.findIndex((l) => l.name !== undefined && EXPRESS_BODY_PARSERS.has(l.name));
+    stack.splice(parser >= 0 && parser < firstRoute ? parser : firstRoute, 0, ...ours);
   }
 
   private onFastify(app: FastifyApp): void {
     const routes = this.servedRoutes((url) => app.hasRoute({ method: 'POST', url }));
+    if (routes.length === 0) return;
+    const sources = new Map(routes.map((r) => [r.path, r.source]));
     app.addHook('preParsing', (request, reply, payload, done) => {
-      const source = request.method === 'POST' ? routes.get(request.routeOptions?.url ?? '') : undefined;
-      if (!source) return done(null, payload);
-      this.admit(request, payload).then(
-        () => {
-          // The raw request keeps its headers; the handler gets them back in preValidation.
-          request[SAVED_HEADERS] = request.headers;
-          request.headers = { ...request.headers, ...NO_BODY_LEFT };
-          done(null, payload);
-        },
-        // Answered here: the route's lifecycle ends with the reply.
-        (err: unknown) => this.responder.answer(reply, request.raw, source, err),
-      );
+      // Fastify has routed the request already: undefined when no route (of any method) matched.
+      const matched = request.routeOptions?.url;
+      const path = matched ?? pathOf(request.url);
+      const source = sources.get(path);
+      if (source && request.method === 'POST' && matched) {
+        // Not returned: Fastify would take a returned promise for a second `done`.
+        void this.admit(request, payload).then(
+          () => {
+            // The raw request keeps its headers; the handler gets them back in preValidation.
+            request[SAVED_HEADERS] = request.headers;
+            request.headers = { ...request.headers, ...NO_BODY_LEFT };
+            done(null, payload);
+          },
+          // Answered here: the route's lifecycle ends with the reply.
+          (err: unknown) => this.responder.answer(reply, request.raw, source, err),
+        );
+        return;
+      }
+      if (source) return this.refuse(reply, request.raw, true);
+      if (matched || !underPrefix(path, routes)) return done(null, payload);
+      this.refuse(reply, request.raw, false);
     });
     app.addHook('preValidation', (request, _reply, done) => {
       const saved = request[SAVED_HEADERS];

@@ -1,6 +1,8 @@
 import {
   Inject,
   Injectable,
+  MethodNotAllowedException,
+  NotFoundException,
   PayloadTooLargeException,
   UnauthorizedException,
   UnsupportedMediaTypeException,
@@ -49,6 +51,9 @@ export const WEBHOOK_REFUSALS = {
   unauthorized: () => new UnauthorizedException('invalid or missing webhook token'),
   unsupportedMediaType: () => new UnsupportedMediaTypeException('webhook body must be uncompressed JSON (content-type application/json)'),
   tooLarge: (maxBytes: number) => new PayloadTooLargeException(`webhook body exceeds ${maxBytes} bytes`),
+  // Fixed texts: never the URL, which carries the token.
+  notFound: () => new NotFoundException('no webhook route here'),
+  methodNotAllowed: () => new MethodNotAllowedException('webhook routes accept only POST'),
 };
 
 const bodyError = (message: string, path: string, rule: string) => invalidWebhookBody([{ path, message: rule }], message);

@@ -23,8 +23,11 @@ export class WebhookResponder {
     private readonly events: FulfilmentEventBus,
   ) {}
 
-  /** `response` is the adapter's own response object (express Response, Fastify reply). */
-  answer(response: unknown, request: IncomingMessage, source: WebhookSourceInfo | undefined, error: unknown): void {
+  /**
+   * `response` is the adapter's own response object (express Response, Fastify reply); `headers`
+   * are set on the answer (e.g. `allow` on a 405).
+   */
+  answer(response: unknown, request: IncomingMessage, source: WebhookSourceInfo | undefined, error: unknown, headers: Record<string, string> = {}): void {
     if (!(error instanceof HttpException)) {
       this.logger.error(`${source?.topic ?? 'webhook'}: could not be stored: ${(error as Error)?.message ?? 'unknown error'}`);
       return this.send(response, request, 500, { statusCode: 500, message: 'webhook could not be stored' });
@@ -38,12 +41,13 @@ export class WebhookResponder {
       this.events.emit(FulfilmentEvents.WebhookRejected, event);
       this.logger.warn(`${source.topic}: rejected (${reason}${fields ? `: ${fields.join(', ')}` : ''})`);
     }
-    this.send(response, request, status, typeof body === 'string' ? { statusCode: status, message: body } : body);
+    this.send(response, request, status, typeof body === 'string' ? { statusCode: status, message: body } : body, headers);
   }
 
-  private send(response: unknown, request: IncomingMessage, status: number, body: object): void {
+  private send(response: unknown, request: IncomingMessage, status: number, body: object, headers: Record<string, string> = {}): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) return;
+    for (const [name, value] of Object.entries(headers)) adapter.setHeader(response, name, value);
     // The rest of a body not received yet is not read: the connection closes after the answer
     // (as Fastify does after its own body errors), so a client cannot keep streaming into it.
     if (!request.complete) adapter.setHeader(response, 'connection', 'close');

@@ -4,7 +4,7 @@ import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { DEFAULT_ROUTE_PREFIX, type ResolvedFulfilmentOptions } from '../fulfilment.options.js';
 import { RESOLVED_OPTIONS } from '../fulfilment.constants.js';
 import type { ProviderName } from '../http/provider-errors.js';
-import { describeWebhookRoutes } from '../openapi/webhook-openapi.js';
+import { describeWebhookRoutes } from './webhook-openapi.js';
 import { WebhookFrontDoor } from './webhook-front-door.js';
 import { WebhookIntake } from './webhook-intake.js';
 import { WebhookResponder } from './webhook-responder.js';
@@ -20,9 +20,11 @@ export interface WebhookSourceInfo {
   topic: string;
 }
 
-/** A webhook route: its path under the module's prefix (no global prefix) and what it receives. */
+/** A webhook route: its path (no global prefix), the module's webhook prefix it sits under, and what it receives. */
 export interface WebhookRoute {
   path: string;
+  /** `{routePrefix}/webhooks`: every other path under it is answered by the module (404). */
+  prefix: string;
   source: WebhookSourceInfo;
 }
 
@@ -74,7 +76,7 @@ export function bindWebhookControllers(controllers: Type[], { openApi }: { openA
           bound.map(({ subclass, subPath, source }) => {
             const path = webhookPath(options.webhooks.routePrefix, subPath);
             Reflect.defineMetadata(PATH_METADATA, path, subclass);
-            return { path, source };
+            return { path, prefix: webhookPath(options.webhooks.routePrefix, ''), source };
           }),
       },
       // Built while the app is created, so the description is in place before the host builds its document.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, Index, PrimaryColumn, Column } from 'typeorm';
 import { IdColumn, TimestampColumn, Varchar } from './columns.js';
-import type { FulfilmentStatus } from '../order-status.js';
+import type { FulfilmentStatus } from '../order-state-machine.js';
 import type { ProviderName } from '../../http/provider-errors.js';
 
 /**

@@ -3,8 +3,8 @@ import { OrderStatusHistory } from './order-status-history.entity.js';
 import { PatientLink } from './patient-link.entity.js';
 import { PatientLocation } from './patient-location.entity.js';
 import { Prescription } from './prescription.entity.js';
-import { WebhookInboxEvent } from '../../webhooks/entities/webhook-inbox-event.entity.js';
-import { WebhookRegistration } from '../../webhooks/entities/webhook-registration.entity.js';
+import { WebhookInboxEvent } from './webhook-inbox-event.entity.js';
+import { WebhookRegistration } from './webhook-registration.entity.js';
 
 export { FulfilmentOrder, newFulfilmentOrder, OrderStatusHistory, PatientLink, PatientLocation, Prescription, WebhookInboxEvent, WebhookRegistration };
 

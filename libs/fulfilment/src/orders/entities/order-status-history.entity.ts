@@ -1,7 +1,7 @@
 import { Entity, Index, PrimaryColumn, ManyToOne, JoinColumn, type Relation } from 'typeorm';
 import { TimestampColumn, Varchar } from './columns.js';
 import { FulfilmentOrder } from './fulfilment-order.entity.js';
-import type { FulfilmentStatus } from '../order-status.js';
+import type { FulfilmentStatus } from '../order-state-machine.js';
 
 export type StatusChangeSource = 'create' | 'webhook' | 'sync' | 'api';
 

@@ -1,10 +1,10 @@
 import { Logger, type Type } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { providerDisplayName } from '../http/provider-errors.js';
-import { INBOX_OUTCOMES } from '../webhooks/entities/webhook-inbox-event.entity.js';
-import { WEBHOOK_BODY_PARAM, invalidWebhookBody } from '../webhooks/webhook-body.js';
-import { WEBHOOK_REFUSALS } from '../webhooks/webhook-intake.js';
-import type { WebhookSourceInfo } from '../webhooks/webhook-routes.js';
+import { INBOX_OUTCOMES } from '../orders/entities/webhook-inbox-event.entity.js';
+import { WEBHOOK_BODY_PARAM, invalidWebhookBody } from './webhook-body.js';
+import { WEBHOOK_REFUSALS } from './webhook-intake.js';
+import type { WebhookSourceInfo } from './webhook-routes.js';
 
 // The little of @nestjs/swagger used here, so that it stays an optional peer (like express and
 // Fastify in webhook-front-door.ts).

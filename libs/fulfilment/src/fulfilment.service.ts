@@ -1,12 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { FULFILMENT_DATA_SOURCE } from '../fulfilment.constants.js';
-import { CaryRxFulfilment } from '../caryrx/caryrx-fulfilment.service.js';
-import { ScriptDropFulfilment } from '../scriptdrop/scriptdrop-fulfilment.service.js';
-import { FulfilmentOrder } from './entities/fulfilment-order.entity.js';
-import { OrderStatusHistory } from './entities/order-status-history.entity.js';
-import { FulfilmentNotFoundError, FulfilmentUnsupportedOperationError } from './fulfilment-errors.js';
-import { toHistoryEntry, toOrderView, type FulfilmentOrderHistoryEntry, type FulfilmentOrderView } from './order-views.js';
+import { Injectable } from '@nestjs/common';
+import { CaryRxFulfilment } from './caryrx/caryrx-fulfilment.service.js';
+import { ScriptDropFulfilment } from './scriptdrop/scriptdrop-fulfilment.service.js';
+import type { FulfilmentOrder } from './orders/entities/fulfilment-order.entity.js';
+import { FulfilmentNotFoundError, FulfilmentUnsupportedOperationError } from './orders/fulfilment-errors.js';
+import { OrderStore } from './orders/order-store.js';
+import { toHistoryEntry, toOrderView, type FulfilmentOrderHistoryEntry, type FulfilmentOrderView } from './orders/order-views.js';
 
 /**
  * The host's entry point: `fulfilment.caryrx` for pharmacy orders (patients, locations,
@@ -19,7 +17,7 @@ export class FulfilmentService {
   constructor(
     readonly caryrx: CaryRxFulfilment,
     readonly scriptdrop: ScriptDropFulfilment,
-    @Inject(FULFILMENT_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly store: OrderStore,
   ) {}
 
   /** The stored order; FulfilmentNotFoundError when there is none. */
@@ -28,15 +26,14 @@ export class FulfilmentService {
   }
 
   async findOrderByIdempotencyKey(idempotencyKey: string): Promise<FulfilmentOrderView | null> {
-    const order = await this.dataSource.manager.findOne(FulfilmentOrder, { where: { idempotencyKey } });
+    const order = await this.store.getOrderByIdempotencyKey(idempotencyKey);
     return order && toOrderView(order);
   }
 
   /** Every status change of the order, oldest first; FulfilmentNotFoundError when there is no such order. */
   async getOrderHistory(orderId: string): Promise<FulfilmentOrderHistoryEntry[]> {
     await this.load(orderId);
-    const rows = await this.dataSource.manager.find(OrderStatusHistory, { where: { orderId }, order: { createdAt: 'ASC' } });
-    return rows.map(toHistoryEntry);
+    return (await this.store.history(orderId)).map(toHistoryEntry);
   }
 
   /** Reads the order at its provider now and applies what changed (same path as webhooks and the sync). */
@@ -63,7 +60,7 @@ export class FulfilmentService {
   }
 
   private async load(orderId: string): Promise<FulfilmentOrder> {
-    const order = await this.dataSource.manager.findOne(FulfilmentOrder, { where: { id: orderId } });
+    const order = await this.store.getOrder(orderId);
     if (!order) throw new FulfilmentNotFoundError(`order ${orderId} not found`);
     return order;
   }

@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn, Column } from 'typeorm';
-import { IdColumn, TimestampColumn, Varchar } from '../../orders/entities/columns.js';
+import { IdColumn, TimestampColumn, Varchar } from './columns.js';
 import type { ProviderName } from '../../http/provider-errors.js';
 
 /**

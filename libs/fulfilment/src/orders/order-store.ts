@@ -1,0 +1,734 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { ProviderName } from '../http/provider-errors.js';
+import { FulfilmentOrder } from './entities/fulfilment-order.entity.js';
+import { OrderStatusHistory, type StatusChangeSource } from './entities/order-status-history.entity.js';
+import { PatientLink } from './entities/patient-link.entity.js';
+import { PatientLocation } from './entities/patient-location.entity.js';
+import { Prescription } from './entities/prescription.entity.js';
+import { WebhookInboxEvent, type InboxOutcome } from './entities/webhook-inbox-event.entity.js';
+import { WebhookRegistration } from './entities/webhook-registration.entity.js';
+import { FulfilmentEventBus } from './fulfilment-event-bus.js';
+import { FulfilmentEvents, type OrderStatusChangedEvent, type PrescriptionEvent } from './fulfilment-events.js';
+import {
+  ORDER_DETAIL_KEYS,
+  TERMINAL_STATUSES,
+  becomesUnknown,
+  decide,
+  decidePrescription,
+  type FulfilmentStatus,
+  type ObservationOutcome,
+  type OrderObservation,
+  type OrderState,
+} from './order-state-machine.js';
+import { nextSyncAt } from './sync-schedule.js';
+import { StoreDatabase, marks, type DbRow, type Session } from './store/store-database.js';
+
+export interface OrderStoreSettings {
+  /** The status sync's interval: the unit of next_sync_at. */
+  syncIntervalMs: number;
+}
+
+/** What a received provider event does once stored, described as data (the store applies it). */
+export interface InboxEffect {
+  /** An order observation, applied through the state machine. */
+  order?: { provider: ProviderName; providerOrderId: string; observation: OrderObservation };
+  /** A prescription's status. */
+  prescription?: { provider: ProviderName; providerPrescriptionId: string; providerPatientId: string | null; status: string | null; providerUpdatedAt: Date | null };
+  /** A registration test payload: confirms that registration (an unmatched order is then `test`). */
+  confirmsRegistration?: { provider: ProviderName; topic: string };
+}
+
+export interface InboxWrite {
+  /** The inbox row as received (outcome and processedAt are set by the store). */
+  row: WebhookInboxEvent;
+  effect: InboxEffect;
+}
+
+export interface InboxResult {
+  /** The same event was stored before: acknowledged, not applied again. */
+  duplicate: boolean;
+  outcome: InboxOutcome | null;
+}
+
+/** The database refused to store the event at all: the provider gets a 500 and delivers again. */
+export interface InboxRefused {
+  refused: unknown;
+}
+
+export interface ObserveResult {
+  outcome: ObservationOutcome;
+  /** The order as stored afterwards (absent when unmatched). */
+  order?: FulfilmentOrder;
+}
+
+/** What the sync reads of an order it leases: enough for the state machine to tell a change. */
+export type ClaimedOrder = Pick<FulfilmentOrder, 'id' | 'provider' | 'providerOrderId' | 'syncFailures' | 'updatedAt'> & OrderState;
+
+/** What the state machine compares: the status and every detail an observation may carry. */
+const OBSERVED = ['status', 'providerStatus', 'providerUpdatedAt', ...ORDER_DETAIL_KEYS] as const;
+
+const CLAIMED: ReadonlyArray<keyof ClaimedOrder> = ['id', 'provider', 'providerOrderId', ...OBSERVED, 'syncFailures', 'updatedAt'];
+
+/** Every column an order's life changes; an order update writes all of them (the row is locked). */
+const ORDER_STATE: ReadonlyArray<keyof FulfilmentOrder & string> = [
+  'providerOrderId',
+  'providerCreatedAt',
+  ...OBSERVED,
+  'lastError',
+  'version',
+  'nextSyncAt',
+  'syncLeaseOwner',
+  'syncLeaseUntil',
+  'syncFailures',
+  'lastSyncedAt',
+  'updatedAt',
+];
+
+/** Another writer committed the same event between our check and our insert (PostgreSQL). */
+class StoredMeanwhile extends Error {}
+
+/** Changes made in one transaction, published once it committed. */
+class Changes {
+  readonly orders = new Map<string, FulfilmentOrder>();
+  readonly history: OrderStatusHistory[] = [];
+  readonly events: Array<{ name: string; payload: object }> = [];
+}
+
+/**
+ * The one owner of the module's tables: orders, their history, the webhook inbox, webhook
+ * registrations, patient links, locations, prescriptions and the sync leases. Services call its
+ * intent methods; it decides nothing itself (the state machine does, in order-state-machine.ts),
+ * and it owns transactions, row locks, the SQLite turn-taking (StoreDatabase), dialect
+ * differences and next_sync_at. Domain events are published here, once their transaction committed.
+ */
+export class OrderStore {
+  private readonly logger = new Logger('Fulfilment:Orders');
+  private databaseInstance: StoreDatabase | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly settings: OrderStoreSettings,
+    private readonly events: FulfilmentEventBus,
+  ) {}
+
+  /** Built on first use: the DataSource's metadata is complete only once TypeORM initialised it. */
+  private get db(): StoreDatabase {
+    return (this.databaseInstance ??= new StoreDatabase(this.dataSource));
+  }
+
+  // --- reads -------------------------------------------------------------------------------------
+
+  getOrder(id: string): Promise<FulfilmentOrder | null> {
+    return this.db.read((s) => this.selectOrder(s, 'id = ?', [id], false));
+  }
+
+  getOrderByIdempotencyKey(idempotencyKey: string): Promise<FulfilmentOrder | null> {
+    return this.db.read((s) => this.selectOrder(s, 'idempotency_key = ?', [idempotencyKey], false));
+  }
+
+  /** The order's status changes, oldest first. */
+  history(orderId: string): Promise<OrderStatusHistory[]> {
+    const h = this.db.codec(OrderStatusHistory);
+    return this.db.read(async (s) =>
+      (await s.all(`SELECT ${h.columnList} FROM ${h.table} WHERE order_id = ? ORDER BY created_at`, [orderId])).map((r) => h.decode(r)),
+    );
+  }
+
+  // --- placing orders ----------------------------------------------------------------------------
+
+  /**
+   * Stores a new order (status `created`) with its first history row, before the provider is
+   * called. When the idempotency key is already used, nothing is written and the stored order is
+   * returned with `created: false`.
+   */
+  async placeOrder(order: FulfilmentOrder): Promise<{ order: FulfilmentOrder; created: boolean }> {
+    const o = this.db.codec(FulfilmentOrder);
+    const changes = new Changes();
+    const result = await this.db.transaction(async (s) => {
+      const inserted = await s.all(`INSERT INTO ${o.table} (${o.columnList}) VALUES (${marks(o.columns.length)}) ON CONFLICT DO NOTHING RETURNING id`, o.values(order));
+      if (inserted.length === 0) {
+        const existing = await this.selectOrder(s, 'idempotency_key = ?', [order.idempotencyKey], false);
+        if (existing) return { order: existing, created: false };
+        throw new Error(`order ${order.id} could not be stored`);
+      }
+      this.recordChange(changes, null, order, 'create', null);
+      await this.writeChanges(s, changes, false);
+      return { order, created: true };
+    });
+    this.publish(changes);
+    return result;
+  }
+
+  /** The provider answered the create call: its id is stored and its answer applied (source `create`). */
+  async linkCreated(orderId: string, created: { providerOrderId: string; providerCreatedAt: Date | null; observation: OrderObservation }): Promise<FulfilmentOrder> {
+    const result = await this.changeOrder('id = ?', [orderId], (order) => {
+      order.providerOrderId = created.providerOrderId;
+      order.providerCreatedAt = created.providerCreatedAt;
+      return { observation: created.observation, source: 'create', forceWrite: true };
+    });
+    return result.order!;
+  }
+
+  /** The provider definitely refused the create: the order and its history go (nothing half-written). */
+  async discardRefused(orderId: string): Promise<void> {
+    const o = this.db.codec(FulfilmentOrder);
+    const h = this.db.codec(OrderStatusHistory);
+    await this.db.transaction(async (s) => {
+      await s.run(`DELETE FROM ${h.table} WHERE order_id = ?`, [orderId]);
+      await s.run(`DELETE FROM ${o.table} WHERE id = ?`, [orderId]);
+    });
+  }
+
+  /** The create call's outcome is unknown: the order becomes `unknown` if it is still `created` (see becomesUnknown). */
+  async markUnknown(orderId: string, reason: string): Promise<FulfilmentOrder | undefined> {
+    const changes = new Changes();
+    const order = await this.db.transaction(async (s) => {
+      const current = await this.selectOrder(s, 'id = ?', [orderId], true);
+      if (!current || !becomesUnknown(current)) return current ?? undefined;
+      const next = Object.assign(new FulfilmentOrder(), current, { status: 'unknown', lastError: reason.slice(0, 500), version: current.version + 1, updatedAt: new Date() });
+      this.recordChange(changes, current, next, 'create', null);
+      await this.writeChanges(s, changes, true);
+      return next;
+    });
+    this.publish(changes);
+    return order;
+  }
+
+  // --- observations --------------------------------------------------------------------------
+
+  /** Applies what the provider said of one order (an API answer or a refresh), in its own transaction. */
+  observe(provider: ProviderName, providerOrderId: string, observation: OrderObservation, source: StatusChangeSource): Promise<ObserveResult> {
+    return this.changeOrder('provider = ? AND provider_order_id = ?', [provider, providerOrderId], () => ({ observation, source, forceWrite: false }));
+  }
+
+  /** One order read under lock, changed by `prepare` and the state machine, written, its events published after commit. */
+  private async changeOrder(
+    where: string,
+    params: unknown[],
+    prepare: (order: FulfilmentOrder) => { observation: OrderObservation; source: StatusChangeSource; forceWrite: boolean },
+  ): Promise<ObserveResult> {
+    const changes = new Changes();
+    const result = await this.db.transaction(async (s): Promise<ObserveResult> => {
+      const stored = await this.selectOrder(s, where, params, true);
+      if (!stored) return { outcome: 'unmatched' };
+      const order = Object.assign(new FulfilmentOrder(), stored);
+      const { observation, source, forceWrite } = prepare(order);
+      const outcome = this.applyObservation(changes, order, observation, source, new Date(), forceWrite);
+      await this.writeChanges(s, changes, true);
+      return { outcome, order: changes.orders.get(order.id) ?? stored };
+    });
+    this.publish(changes);
+    return result;
+  }
+
+  /**
+   * The state machine's decision on `order`, recorded in `changes` (not yet written). The order in
+   * `changes` is the one later observations of the same transaction see.
+   */
+  private applyObservation(changes: Changes, order: FulfilmentOrder, observation: OrderObservation, source: StatusChangeSource, now: Date, forceWrite = false): ObservationOutcome {
+    const current = changes.orders.get(order.id) ?? order;
+    const decision = decide(current, observation);
+    if (decision.outcome === 'stale') {
+      this.logger.debug(`order ${order.id}: ignored ${source} observation (${decision.reason})`);
+      if (forceWrite) changes.orders.set(order.id, current);
+      return 'stale';
+    }
+    if (decision.unknownProviderStatus) {
+      this.logger.warn(`order ${order.id}: unknown ${order.provider} status "${decision.next.providerStatus}" kept; normalised status unchanged`);
+    }
+    if (!decision.write && !forceWrite) return decision.outcome;
+    const next = Object.assign(new FulfilmentOrder(), current, decision.next, { updatedAt: now });
+    if (decision.outcome === 'applied') {
+      next.version = current.version + 1;
+      next.nextSyncAt = nextSyncAt({ status: next.status, changed: true, quietForMs: 0, failures: 0 }, now, this.settings.syncIntervalMs);
+      next.syncFailures = 0;
+      this.recordChange(changes, current, next, source, observation.providerTimestamp ?? null);
+    } else {
+      changes.orders.set(order.id, next);
+    }
+    return decision.outcome;
+  }
+
+  /** A status change: the new row, its history row and its event. */
+  private recordChange(changes: Changes, before: FulfilmentOrder | null, after: FulfilmentOrder, source: StatusChangeSource, providerTimestamp: Date | null): void {
+    changes.orders.set(after.id, after);
+    const row: OrderStatusHistory = Object.assign(new OrderStatusHistory(), {
+      id: randomUUID(),
+      orderId: after.id,
+      fromStatus: before?.status ?? null,
+      toStatus: after.status,
+      fromProviderStatus: before?.providerStatus ?? null,
+      toProviderStatus: after.providerStatus,
+      source,
+      providerTimestamp,
+      createdAt: after.updatedAt,
+    });
+    changes.history.push(row);
+    // The event says what the history row says, in the event's own (public) names.
+    const { fromStatus: previousStatus, toStatus: status, fromProviderStatus: previousProviderStatus, toProviderStatus: providerStatus, createdAt: occurredAt } = row;
+    const { id: orderId, provider, providerOrderId, hostReference } = after;
+    const event: OrderStatusChangedEvent = { orderId, provider, providerOrderId, hostReference, previousStatus, status, previousProviderStatus, providerStatus, source, occurredAt };
+    changes.events.push({ name: FulfilmentEvents.OrderStatusChanged, payload: event });
+  }
+
+  // --- the webhook inbox ---------------------------------------------------------------------
+
+  /**
+   * Stores received events and applies them, all in ONE transaction (statements per batch, not per
+   * event). An event whose dedup key is stored already is a duplicate: acknowledged, not applied.
+   * If anything in the batch fails (an event that cannot be applied, a deadlock, a copy committed
+   * by another writer meanwhile), it is rolled back and each event is committed on its own, where a
+   * failing one is stored as `failed` without taking the others down. Rejects only when the
+   * database refuses even that (the provider then gets a 500 and delivers again).
+   */
+  async recordInbox(batch: InboxWrite[]): Promise<Array<InboxResult | InboxRefused>> {
+    try {
+      return await this.inboxTransaction(batch);
+    } catch (err) {
+      if (batch.length === 1) return [await this.storeAlone(batch[0], err).catch((refused: unknown) => ({ refused }))];
+    }
+    const results: Array<InboxResult | InboxRefused> = [];
+    for (const write of batch) {
+      try {
+        results.push((await this.inboxTransaction([write]))[0]);
+      } catch (err) {
+        results.push(await this.storeAlone(write, err).catch((refused: unknown) => ({ refused })));
+      }
+    }
+    return results;
+  }
+
+  /** Whether several transactions may write at once (PostgreSQL); SQLite has one writer. */
+  get concurrentWriters(): boolean {
+    return this.db.postgres;
+  }
+
+  private async inboxTransaction(batch: InboxWrite[]): Promise<InboxResult[]> {
+    const changes = new Changes();
+    const results = await this.db.transaction(async (s) => {
+      const i = this.db.codec(WebhookInboxEvent);
+      const now = new Date();
+      const keys = [...new Set(batch.map((w) => w.row.dedupKey))];
+      const stored = new Set((await s.all(`SELECT dedup_key FROM ${i.table} WHERE dedup_key IN (${marks(keys.length)})`, keys)).map((r) => String(r.dedup_key)));
+      const fresh = batch.filter((w) => !stored.has(w.row.dedupKey) && stored.add(w.row.dedupKey));
+      const orders = await this.lockOrdersOf(s, fresh);
+      const rows: WebhookInboxEvent[] = [];
+      const out = new Map<InboxWrite, InboxResult>();
+      for (const write of fresh) {
+        const outcome = await this.applyEffect(s, changes, orders, write.effect, now);
+        rows.push({ ...write.row, outcome, processedAt: now });
+        out.set(write, { duplicate: false, outcome });
+      }
+      await this.writeChanges(s, changes, true);
+      if (rows.length > 0) {
+        const inserted = await s.all(
+          `INSERT INTO ${i.table} (${i.columnList}) VALUES ${rows.map(() => `(${marks(i.columns.length)})`).join(', ')} ON CONFLICT DO NOTHING RETURNING dedup_key`,
+          rows.flatMap((r) => i.values(r)),
+        );
+        if (inserted.length !== rows.length) throw new StoredMeanwhile();
+      }
+      return batch.map((w) => out.get(w) ?? { duplicate: true, outcome: null });
+    });
+    this.publish(changes);
+    return results;
+  }
+
+  /** The orders the batch's events name, read and locked in one statement per provider (in id order, so batches never deadlock). */
+  private async lockOrdersOf(s: Session, writes: InboxWrite[]): Promise<Map<string, FulfilmentOrder>> {
+    const byProvider = new Map<ProviderName, Set<string>>();
+    for (const { effect } of writes) {
+      if (!effect.order) continue;
+      const ids = byProvider.get(effect.order.provider) ?? new Set<string>();
+      byProvider.set(effect.order.provider, ids.add(effect.order.providerOrderId));
+    }
+    const found = new Map<string, FulfilmentOrder>();
+    for (const [provider, ids] of byProvider) {
+      const rows = await this.selectOrders(s, `provider = ? AND provider_order_id IN (${marks(ids.size)})`, [provider, ...ids], true);
+      for (const order of rows) found.set(`${provider}:${order.providerOrderId}`, order);
+    }
+    return found;
+  }
+
+  private async applyEffect(s: Session, changes: Changes, orders: Map<string, FulfilmentOrder>, effect: InboxEffect, now: Date): Promise<InboxOutcome> {
+    let outcome: InboxOutcome | undefined;
+    if (effect.confirmsRegistration) await this.confirm(s, effect.confirmsRegistration, now);
+    if (effect.order) {
+      const order = orders.get(`${effect.order.provider}:${effect.order.providerOrderId}`);
+      outcome = order ? this.applyObservation(changes, order, effect.order.observation, 'webhook', now) : 'unmatched';
+      if (outcome === 'unmatched' && effect.confirmsRegistration) outcome = 'test';
+    }
+    if (effect.prescription) outcome = await this.applyPrescription(s, changes, effect.prescription, now);
+    return outcome ?? 'test';
+  }
+
+  /**
+   * Ids, status and timestamps only. The first status is the receipt; later changes are updates;
+   * older than stored is stale. Insert-first, so a concurrent insert (a prescription created
+   * through the API) never fails this transaction.
+   */
+  private async applyPrescription(s: Session, changes: Changes, seen: NonNullable<InboxEffect['prescription']>, now: Date): Promise<InboxOutcome> {
+    const p = this.db.codec(Prescription);
+    const row: Prescription = { id: randomUUID(), ...seen, createdAt: now, updatedAt: now };
+    const inserted = await s.all(`INSERT INTO ${p.table} (${p.columnList}) VALUES (${marks(p.columns.length)}) ON CONFLICT DO NOTHING RETURNING id`, p.values(row));
+    if (inserted.length > 0) {
+      changes.events.push({ name: FulfilmentEvents.PrescriptionReceived, payload: prescriptionEvent(row, null, now) });
+      return 'applied';
+    }
+    const [existingRow] = await s.all(
+      `SELECT ${p.columnList} FROM ${p.table} WHERE provider = ? AND provider_prescription_id = ?${this.db.postgres ? ' FOR UPDATE' : ''}`,
+      [seen.provider, seen.providerPrescriptionId],
+    );
+    const existing = p.decode(existingRow);
+    const outcome = decidePrescription(existing, seen);
+    if (outcome !== 'applied') return outcome;
+    const updated: Prescription = {
+      ...existing,
+      status: seen.status,
+      providerPatientId: existing.providerPatientId ?? seen.providerPatientId,
+      providerUpdatedAt: seen.providerUpdatedAt ?? existing.providerUpdatedAt,
+      updatedAt: now,
+    };
+    await s.run(`UPDATE ${p.table} SET status = ?, provider_patient_id = ?, provider_updated_at = ?, updated_at = ? WHERE id = ?`, [
+      p.value('status', updated.status),
+      p.value('providerPatientId', updated.providerPatientId),
+      p.value('providerUpdatedAt', updated.providerUpdatedAt),
+      p.value('updatedAt', updated.updatedAt),
+      existing.id,
+    ]);
+    // A row created through the API has no status yet: its first event is the receipt.
+    const name = existing.status === null ? FulfilmentEvents.PrescriptionReceived : FulfilmentEvents.PrescriptionUpdated;
+    changes.events.push({ name, payload: prescriptionEvent(updated, existing.status, now) });
+    return 'applied';
+  }
+
+  /** The event on its own failed: a copy committed meanwhile is a duplicate; anything else is stored as failed. */
+  private async storeAlone(write: InboxWrite, err: unknown): Promise<InboxResult> {
+    if (err instanceof StoredMeanwhile) return { duplicate: true, outcome: null };
+    const error = `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`.slice(0, 500);
+    this.logger.error(`${write.row.topic} ${write.row.entityId}: applying failed, stored as failed (${error})`);
+    const i = this.db.codec(WebhookInboxEvent);
+    const inserted = await this.db.transaction((s) =>
+      s.all(`INSERT INTO ${i.table} (${i.columnList}) VALUES (${marks(i.columns.length)}) ON CONFLICT DO NOTHING RETURNING dedup_key`, i.values({ ...write.row, outcome: 'failed', error, processedAt: new Date() })),
+    );
+    return inserted.length > 0 ? { duplicate: false, outcome: 'failed' } : { duplicate: true, outcome: null };
+  }
+
+  // --- webhook registrations -----------------------------------------------------------------
+
+  /** Stores (or replaces) a registration, unconfirmed until its test payload arrives. */
+  async storeRegistration(registration: Omit<WebhookRegistration, 'id' | 'confirmedAt'>): Promise<WebhookRegistration> {
+    const r = this.db.codec(WebhookRegistration);
+    const row: WebhookRegistration = { id: randomUUID(), ...registration, confirmedAt: null };
+    const [stored] = await this.db.transaction((s) =>
+      s.all(
+        `INSERT INTO ${r.table} (${r.columnList}) VALUES (${marks(r.columns.length)})
+         ON CONFLICT (provider, topic) DO UPDATE SET callback_url = excluded.callback_url, secret_fingerprint = excluded.secret_fingerprint,
+           registered_at = excluded.registered_at, confirmed_at = NULL
+         RETURNING id`,
+        r.values(row),
+      ),
+    );
+    return { ...row, id: String(stored.id) };
+  }
+
+  /** A registration's test payload arrived again (a byte-identical duplicate after re-registering). */
+  confirmRegistration(provider: ProviderName, topic: string): Promise<void> {
+    return this.db.transaction((s) => this.confirm(s, { provider, topic }, new Date()));
+  }
+
+  private async confirm(s: Session, { provider, topic }: { provider: ProviderName; topic: string }, at: Date): Promise<void> {
+    const r = this.db.codec(WebhookRegistration);
+    await s.run(`UPDATE ${r.table} SET confirmed_at = ? WHERE provider = ? AND topic = ? AND confirmed_at IS NULL`, [r.value('confirmedAt', at), provider, topic]);
+  }
+
+  // --- patients, locations, prescriptions created through the API ----------------------------
+
+  /** The link for a host reference, created (without a provider id) when there is none. */
+  async ensurePatientLink(provider: ProviderName, hostReference: string): Promise<{ link: PatientLink; created: boolean }> {
+    const l = this.db.codec(PatientLink);
+    const now = new Date();
+    const fresh: PatientLink = { id: randomUUID(), provider, hostReference, providerPatientId: null, createdAt: now, updatedAt: now };
+    return this.db.transaction(async (s) => {
+      await s.run(`INSERT INTO ${l.table} (${l.columnList}) VALUES (${marks(l.columns.length)}) ON CONFLICT DO NOTHING`, l.values(fresh));
+      const [row] = await s.all(`SELECT ${l.columnList} FROM ${l.table} WHERE provider = ? AND host_reference = ?`, [provider, hostReference]);
+      const link = l.decode(row);
+      return { link, created: link.id === fresh.id };
+    });
+  }
+
+  /** A patient link by its local id or the host's reference. */
+  findPatientLink(provider: ProviderName, idOrReference: string): Promise<PatientLink | null> {
+    const l = this.db.codec(PatientLink);
+    return this.db.read(async (s) => {
+      const rows = await s.all(`SELECT ${l.columnList} FROM ${l.table} WHERE provider = ? AND (id = ? OR host_reference = ?) ORDER BY id = ? DESC LIMIT 1`, [
+        provider,
+        idOrReference,
+        idOrReference,
+        idOrReference,
+      ]);
+      return rows[0] ? l.decode(rows[0]) : null;
+    });
+  }
+
+  async completePatientLink(id: string, providerPatientId: string): Promise<PatientLink> {
+    const l = this.db.codec(PatientLink);
+    const [row] = await this.db.transaction((s) =>
+      s.all(`UPDATE ${l.table} SET provider_patient_id = ?, updated_at = ? WHERE id = ? RETURNING ${l.columnList}`, [providerPatientId, l.value('updatedAt', new Date()), id]),
+    );
+    return l.decode(row);
+  }
+
+  /** A link whose create was definitely refused: removed, unless it got its provider id meanwhile. */
+  async dropIncompletePatientLink(id: string): Promise<void> {
+    const l = this.db.codec(PatientLink);
+    await this.db.transaction((s) => s.run(`DELETE FROM ${l.table} WHERE id = ? AND provider_patient_id IS NULL`, [id]));
+  }
+
+  async addLocation(location: PatientLocation): Promise<PatientLocation> {
+    const c = this.db.codec(PatientLocation);
+    await this.db.transaction((s) => s.run(`INSERT INTO ${c.table} (${c.columnList}) VALUES (${marks(c.columns.length)})`, c.values(location)));
+    return location;
+  }
+
+  /** A location of the patient link, by its local or its provider id. */
+  findLocation(patientLinkId: string, locationId: string): Promise<PatientLocation | null> {
+    const c = this.db.codec(PatientLocation);
+    return this.db.read(async (s) => {
+      const rows = await s.all(`SELECT ${c.columnList} FROM ${c.table} WHERE patient_link_id = ? AND (id = ? OR provider_location_id = ?) LIMIT 1`, [
+        patientLinkId,
+        locationId,
+        locationId,
+      ]);
+      return rows[0] ? c.decode(rows[0]) : null;
+    });
+  }
+
+  /** A prescription created through the API; its webhook may have stored it first (that row is returned). */
+  async recordCreatedPrescription(provider: ProviderName, providerPrescriptionId: string, providerPatientId: string | null): Promise<Prescription> {
+    const p = this.db.codec(Prescription);
+    const now = new Date();
+    const row: Prescription = { id: randomUUID(), provider, providerPrescriptionId, providerPatientId, status: null, providerUpdatedAt: null, createdAt: now, updatedAt: now };
+    return this.db.transaction(async (s) => {
+      await s.run(`INSERT INTO ${p.table} (${p.columnList}) VALUES (${marks(p.columns.length)}) ON CONFLICT DO NOTHING`, p.values(row));
+      const [stored] = await s.all(`SELECT ${p.columnList} FROM ${p.table} WHERE provider = ? AND provider_prescription_id = ?`, [provider, providerPrescriptionId]);
+      return p.decode(stored);
+    });
+  }
+
+  // --- the status sync's leases --------------------------------------------------------------
+
+  /**
+   * Leases up to `limit` due orders of `providers` to `owner` until `leaseUntil`, oldest due first,
+   * in ONE statement. Due: next_sync_at <= dueBefore (terminal orders have none), a provider id, no
+   * live lease. On PostgreSQL the inner SELECT locks with SKIP LOCKED, so concurrent replicas claim
+   * disjoint sets; a lease that expired (its replica died) is claimable again.
+   */
+  async claimDue(args: { owner: string; providers: ProviderName[]; limit: number; dueBefore: Date; now: Date; leaseUntil: Date }): Promise<ClaimedOrder[]> {
+    if (args.providers.length === 0 || args.limit <= 0) return [];
+    const o = this.db.codec(FulfilmentOrder);
+    const pg = this.db.postgres;
+    const terminal = [...TERMINAL_STATUSES];
+    // PostgreSQL: `id = ANY(ARRAY(subquery))` makes the due ids an init-plan looked up through the
+    // primary key; with `id IN (subquery)` the planner hash-joins against a scan of the whole table.
+    const sql = `
+      UPDATE ${o.table} SET sync_lease_owner = ?, sync_lease_until = ?
+      WHERE id ${pg ? '= ANY(ARRAY(' : 'IN ('}
+        SELECT id FROM ${o.table}
+        WHERE next_sync_at IS NOT NULL AND next_sync_at <= ?
+          AND provider IN (${marks(args.providers.length)})
+          AND provider_order_id IS NOT NULL
+          AND status NOT IN (${marks(terminal.length)})
+          AND (sync_lease_until IS NULL OR sync_lease_until < ?)
+        ORDER BY next_sync_at
+        LIMIT ${Math.floor(args.limit)}
+        ${pg ? 'FOR UPDATE SKIP LOCKED))' : ')'}
+      RETURNING ${CLAIMED.map((p) => o.column(p)).join(', ')}`;
+    const rows = await this.db.transaction((s) =>
+      s.all(sql, [
+        args.owner,
+        o.value('syncLeaseUntil', args.leaseUntil),
+        o.value('nextSyncAt', args.dueBefore),
+        ...args.providers,
+        ...terminal,
+        o.value('syncLeaseUntil', args.now),
+      ]),
+    );
+    return rows.map((r) => o.decode(r));
+  }
+
+  /**
+   * Settles what the sync read: the state machine decides each order. Orders it leaves as they are
+   * (or stale reads) are released with their next schedule in ONE statement; the others are read
+   * again under lock (a webhook may have moved them since the claim), applied and released in ONE
+   * transaction, with one multi-row write. Returns how many changed status.
+   */
+  async settleSynced(owner: string, reads: Array<{ order: ClaimedOrder; observation: OrderObservation }>, tickStart: Date): Promise<number> {
+    const quiet: ClaimedOrder[] = [];
+    const moving = new Map<string, OrderObservation>();
+    for (const { order, observation } of reads) {
+      const decision = decide(order, observation);
+      if (decision.outcome === 'stale' || !decision.write) quiet.push(order);
+      else moving.set(order.id, observation);
+    }
+    if (quiet.length > 0) {
+      await this.releaseSynced(
+        owner,
+        quiet.map((o) => ({ id: o.id, next: this.schedule(o.status, false, tickStart.getTime() - o.updatedAt.getTime(), 0, tickStart) })),
+      );
+    }
+    if (moving.size === 0) return 0;
+
+    const changes = new Changes();
+    let changed = 0;
+    await this.db.transaction(async (s) => {
+      const now = new Date();
+      for (const order of await this.selectOrders(s, `id IN (${marks(moving.size)}) ORDER BY id`, [...moving.keys()], true)) {
+        const outcome = this.applyObservation(changes, order, moving.get(order.id)!, 'sync', now, true);
+        if (outcome === 'applied') changed++;
+        const next = changes.orders.get(order.id)!;
+        if (order.syncLeaseOwner !== owner) continue; // the lease expired and moved on: leave the schedule to its holder
+        Object.assign(next, {
+          syncLeaseOwner: null,
+          syncLeaseUntil: null,
+          lastSyncedAt: now,
+          syncFailures: 0,
+          lastError: next.lastError?.startsWith('sync:') ? null : next.lastError,
+          nextSyncAt: this.schedule(next.status, outcome === 'applied', outcome === 'applied' ? 0 : tickStart.getTime() - order.updatedAt.getTime(), 0, tickStart),
+        });
+      }
+      await this.writeChanges(s, changes, true);
+    });
+    this.publish(changes);
+    return changed;
+  }
+
+  /** Orders whose read failed: failures + 1, backed off, the reason kept. */
+  async releaseFailed(owner: string, orders: ClaimedOrder[], reason: string): Promise<void> {
+    if (orders.length === 0) return;
+    const now = new Date();
+    const groups = this.groups(orders.map((o) => ({ id: o.id, next: this.schedule(o.status, false, 0, o.syncFailures + 1, now) })));
+    const { expression, params } = this.nextSyncCase(groups);
+    const o = this.db.codec(FulfilmentOrder);
+    const ids = orders.map((x) => x.id);
+    await this.db.transaction((s) =>
+      s.run(
+        `UPDATE ${o.table} SET sync_lease_owner = NULL, sync_lease_until = NULL, sync_failures = sync_failures + 1, last_error = ?, next_sync_at = ${expression}
+         WHERE id IN (${marks(ids.length)}) AND sync_lease_owner = ?`,
+        [`sync: ${reason}`.slice(0, 500), ...params, ...ids, owner],
+      ),
+    );
+  }
+
+  /** Gives orders back untouched (their provider is paused): due as before, claimable at once. */
+  async releaseUntouched(owner: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const o = this.db.codec(FulfilmentOrder);
+    await this.db.transaction((s) =>
+      s.run(`UPDATE ${o.table} SET sync_lease_owner = NULL, sync_lease_until = NULL WHERE id IN (${marks(ids.length)}) AND sync_lease_owner = ?`, [...ids, owner]),
+    );
+  }
+
+  private async releaseSynced(owner: string, orders: Array<{ id: string; next: Date | null }>): Promise<void> {
+    const o = this.db.codec(FulfilmentOrder);
+    const { expression, params } = this.nextSyncCase(this.groups(orders));
+    const ids = orders.map((x) => x.id);
+    const now = o.value('lastSyncedAt', new Date());
+    await this.db.transaction((s) =>
+      s.run(
+        `UPDATE ${o.table} SET sync_lease_owner = NULL, sync_lease_until = NULL, last_synced_at = ?, sync_failures = 0,
+           last_error = CASE WHEN last_error LIKE 'sync:%' THEN NULL ELSE last_error END, next_sync_at = ${expression}
+         WHERE id IN (${marks(ids.length)}) AND sync_lease_owner = ?`,
+        [now, ...params, ...ids, owner],
+      ),
+    );
+  }
+
+  private schedule(status: FulfilmentStatus, changed: boolean, quietForMs: number, failures: number, now: Date): Date | null {
+    return nextSyncAt({ status, changed, quietForMs, failures }, now, this.settings.syncIntervalMs);
+  }
+
+  /** Orders grouped by their next sync time (few distinct values), for one UPDATE per batch. */
+  private groups(orders: Array<{ id: string; next: Date | null }>): Array<{ next: Date | null; ids: string[] }> {
+    const groups = new Map<number | null, { next: Date | null; ids: string[] }>();
+    for (const { id, next } of orders) {
+      const key = next?.getTime() ?? null;
+      const group = groups.get(key) ?? { next, ids: [] };
+      group.ids.push(id);
+      groups.set(key, group);
+    }
+    return [...groups.values()];
+  }
+
+  /** `CASE WHEN status IN (terminal) THEN NULL WHEN id IN (…) THEN ? … END`: one statement for any mix of schedules. */
+  private nextSyncCase(groups: Array<{ next: Date | null; ids: string[] }>): { expression: string; params: unknown[] } {
+    const o = this.db.codec(FulfilmentOrder);
+    const terminal = [...TERMINAL_STATUSES];
+    const params: unknown[] = [...terminal];
+    const branches = groups.map((g) => {
+      params.push(...g.ids);
+      if (g.next === null) return `WHEN id IN (${marks(g.ids.length)}) THEN NULL`;
+      params.push(o.value('nextSyncAt', g.next));
+      return `WHEN id IN (${marks(g.ids.length)}) THEN ${this.db.cast('?', 'timestamp')}`;
+    });
+    return { expression: `CASE WHEN status IN (${marks(terminal.length)}) THEN NULL ${branches.join(' ')} ELSE next_sync_at END`, params };
+  }
+
+  // --- writing -------------------------------------------------------------------------------
+
+  private async selectOrder(s: Session, where: string, params: unknown[], lock: boolean): Promise<FulfilmentOrder | null> {
+    return (await this.selectOrders(s, `${where} LIMIT 1`, params, lock))[0] ?? null;
+  }
+
+  /** Orders matching `where` (which may end in ORDER BY / LIMIT); `lock` adds FOR UPDATE on PostgreSQL (SQLite has one writer). */
+  private async selectOrders(s: Session, where: string, params: unknown[], lock: boolean): Promise<FulfilmentOrder[]> {
+    const o = this.db.codec(FulfilmentOrder);
+    const rows: DbRow[] = await s.all(`SELECT ${o.columnList} FROM ${o.table} WHERE ${where}${lock && this.db.postgres ? ' FOR UPDATE' : ''}`, params);
+    return rows.map((r) => o.decode(r));
+  }
+
+  /**
+   * Writes what a transaction changed: every changed order in ONE multi-row UPDATE (all state
+   * columns: the rows are locked, so this overwrites nothing newer), every history row in ONE
+   * INSERT. `update` false: the orders are new and were inserted already.
+   */
+  private async writeChanges(s: Session, changes: Changes, update: boolean): Promise<void> {
+    const o = this.db.codec(FulfilmentOrder);
+    const orders = [...changes.orders.values()];
+    if (update && orders.length > 0) {
+      const columns = ORDER_STATE.map((p) => o.column(p));
+      const types = ORDER_STATE.map((p) => o.pgType(p));
+      const row = `(${['?', ...types.map((t) => this.db.cast('?', t))].join(', ')})`;
+      await s.run(
+        `WITH v (id, ${columns.join(', ')}) AS (VALUES ${orders.map(() => row).join(', ')})
+         UPDATE ${o.table} AS t SET ${columns.map((c) => `${c} = v.${c}`).join(', ')} FROM v WHERE t.id = v.id`,
+        orders.flatMap((order) => [order.id, ...ORDER_STATE.map((p) => o.value(p, order[p]))]),
+      );
+    }
+    if (changes.history.length > 0) {
+      const h = this.db.codec(OrderStatusHistory);
+      await s.run(
+        `INSERT INTO ${h.table} (${h.columnList}) VALUES ${changes.history.map(() => `(${marks(h.columns.length)})`).join(', ')}`,
+        changes.history.flatMap((row) => h.values(row)),
+      );
+    }
+  }
+
+  /** Domain events of a committed transaction. A failing listener never reaches the caller. */
+  private publish(changes: Changes): void {
+    for (const { name, payload } of changes.events) this.events.emit(name, payload);
+  }
+}
+
+function prescriptionEvent(p: Prescription, previousStatus: string | null, at: Date): PrescriptionEvent {
+  return {
+    prescriptionId: p.id,
+    provider: p.provider,
+    providerPrescriptionId: p.providerPrescriptionId,
+    providerPatientId: p.providerPatientId,
+    previousStatus,
+    status: p.status,
+    occurredAt: at,
+  };
+}

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { ProviderName } from '../http/provider-errors.js';
+import { OrderStore, type InboxEffect, type InboxResult, type InboxWrite } from '../orders/order-store.js';
+
+export interface InboxEntry {
+  provider: ProviderName;
+  /** e.g. `caryrx.order`. */
+  topic: string;
+  entityId: string;
+  providerStatus: string | null;
+  providerTimestamp: Date | null;
+  /** The minimised event (ids, statuses, timestamps, tracking): never names or addresses. */
+  payload: Record<string, unknown>;
+  /** The body as received: hashed for the dedup key when the event carries no timestamp. */
+  raw: unknown;
+}
+
+export type InboxReceipt = InboxResult;
+
+/** Stable JSON: object keys sorted at every level, so one event always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value as Record<string, unknown>)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * The dedup key of an event: entity id + provider timestamp + status when the provider sent a
+ * timestamp; otherwise a sha256 of the canonical body (a redelivery is byte-for-byte the same event).
+ */
+export function inboxDedupKey(topic: string, entityId: string, status: string | null, timestamp: Date | null, body: unknown): string {
+  if (timestamp) return `${topic}:${entityId}:${timestamp.toISOString()}:${status ?? ''}`.slice(0, 191);
+  return `${topic}:sha256:${createHash('sha256').update(canonicalJson(body)).digest('hex')}`;
+}
+
+interface Pending {
+  write: InboxWrite;
+  resolve: (receipt: InboxReceipt) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Events committed together at most; enough to absorb a burst, small enough to keep latency low. */
+const MAX_BATCH = 64;
+/** Concurrent batch writers on PostgreSQL (each holds one pooled connection while it commits). */
+const POSTGRES_WRITERS = 4;
+
+/**
+ * The webhook inbox: each event gets its dedup key and is handed to OrderStore.recordInbox, which
+ * stores it and applies its effect before the provider gets its 2xx. A duplicate is acknowledged
+ * and not applied again; an event that cannot be applied is still stored (`failed`) and
+ * acknowledged: it is in the inbox, and the status sync catches the order up.
+ *
+ * Group commit: events that arrive while a batch is committing wait and are then written together
+ * in ONE transaction. Every event is still committed before its 2xx; what is saved is a commit and
+ * the per-event statements.
+ */
+@Injectable()
+export class WebhookInbox {
+  private readonly pending: Pending[] = [];
+  private writers = 0;
+  private readonly maxWriters: number;
+
+  constructor(private readonly store: OrderStore) {
+    this.maxWriters = store.concurrentWriters ? POSTGRES_WRITERS : 1;
+  }
+
+  receive(entry: InboxEntry, effect: InboxEffect): Promise<InboxReceipt> {
+    const write: InboxWrite = {
+      row: {
+        dedupKey: inboxDedupKey(entry.topic, entry.entityId, entry.providerStatus, entry.providerTimestamp, entry.raw),
+        provider: entry.provider,
+        topic: entry.topic,
+        entityId: entry.entityId,
+        providerStatus: entry.providerStatus?.slice(0, 64) ?? null,
+        providerTimestamp: entry.providerTimestamp,
+        payload: JSON.stringify(entry.payload),
+        outcome: null,
+        error: null,
+        receivedAt: new Date(),
+        processedAt: null,
+      },
+      effect,
+    };
+    return new Promise<InboxReceipt>((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      this.drain();
+    });
+  }
+
+  /** Writers take whatever has queued up and commit it as one batch. */
+  private drain(): void {
+    while (this.writers < this.maxWriters && this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      this.writers++;
+      void this.store
+        .recordInbox(batch.map((p) => p.write))
+        .then(
+          (results) => batch.forEach((p, i) => { const r = results[i]; if ('refused' in r) p.reject(r.refused); else p.resolve(r); }),
+          (err: unknown) => batch.forEach((p) => p.reject(err)),
+        )
+        .finally(() => {
+          this.writers--;
+          this.drain();
+        });
+    }
+  }
+}
