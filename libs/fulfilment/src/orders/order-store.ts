@@ -89,9 +89,14 @@ const ORDER_STATE: ReadonlyArray<keyof FulfilmentOrder & string> = [
 /** Another writer committed the same event between our check and our insert (PostgreSQL). */
 class StoredMeanwhile extends Error {}
 
+/** SQLSTATE of the optimistic write's guard (a deliberate division by zero): nothing was written. */
+const GUARD_FAILED = '22012';
+
 /** Changes made in one transaction, published once it committed. */
 class Changes {
   readonly orders = new Map<string, FulfilmentOrder>();
+  /** Each changed order as it was read, so only the columns that changed are written. */
+  readonly loaded = new Map<string, FulfilmentOrder>();
   readonly history: OrderStatusHistory[] = [];
   readonly events: Array<{ name: string; payload: object }> = [];
 }
@@ -154,7 +159,7 @@ export class OrderStore {
         throw new Error(`order ${order.id} could not be stored`);
       }
       this.recordChange(changes, null, order, 'create', null);
-      await this.writeChanges(s, changes, false);
+      await this.writeChanges(s, changes, { update: false });
       return { order, created: true };
     });
     this.publish(changes);
@@ -188,8 +193,9 @@ export class OrderStore {
       const current = await this.selectOrder(s, 'id = ?', [orderId], true);
       if (!current || !becomesUnknown(current)) return current ?? undefined;
       const next = Object.assign(new FulfilmentOrder(), current, { status: 'unknown', lastError: reason.slice(0, 500), version: current.version + 1, updatedAt: new Date() });
+      changes.loaded.set(current.id, current);
       this.recordChange(changes, current, next, 'create', null);
-      await this.writeChanges(s, changes, true);
+      await this.writeChanges(s, changes);
       return next;
     });
     this.publish(changes);
@@ -214,9 +220,10 @@ export class OrderStore {
       const stored = await this.selectOrder(s, where, params, true);
       if (!stored) return { outcome: 'unmatched' };
       const order = Object.assign(new FulfilmentOrder(), stored);
+      changes.loaded.set(stored.id, stored);
       const { observation, source, forceWrite } = prepare(order);
       const outcome = this.applyObservation(changes, order, observation, source, new Date(), forceWrite);
-      await this.writeChanges(s, changes, true);
+      await this.writeChanges(s, changes);
       return { outcome, order: changes.orders.get(order.id) ?? stored };
     });
     this.publish(changes);
@@ -228,6 +235,7 @@ export class OrderStore {
    * `changes` is the one later observations of the same transaction see.
    */
   private applyObservation(changes: Changes, order: FulfilmentOrder, observation: OrderObservation, source: StatusChangeSource, now: Date, forceWrite = false): ObservationOutcome {
+    if (!changes.loaded.has(order.id)) changes.loaded.set(order.id, order);
     const current = changes.orders.get(order.id) ?? order;
     const decision = decide(current, observation);
     if (decision.outcome === 'stale') {
@@ -285,14 +293,14 @@ export class OrderStore {
    */
   async recordInbox(batch: InboxWrite[]): Promise<Array<InboxResult | InboxRefused>> {
     try {
-      return await this.inboxTransaction(batch);
+      return await this.inboxBatch(batch);
     } catch (err) {
       if (batch.length === 1) return [await this.storeAlone(batch[0], err).catch((refused: unknown) => ({ refused }))];
     }
     const results: Array<InboxResult | InboxRefused> = [];
     for (const write of batch) {
       try {
-        results.push((await this.inboxTransaction([write]))[0]);
+        results.push((await this.inboxBatch([write]))[0]);
       } catch (err) {
         results.push(await this.storeAlone(write, err).catch((refused: unknown) => ({ refused })));
       }
@@ -305,38 +313,86 @@ export class OrderStore {
     return this.db.postgres;
   }
 
-  private async inboxTransaction(batch: InboxWrite[]): Promise<InboxResult[]> {
+  /**
+   * On PostgreSQL a batch of order events first tries the optimistic path (two round trips); any
+   * other batch, and one the optimistic path gives up on, takes the locked transaction.
+   */
+  private async inboxBatch(batch: InboxWrite[]): Promise<InboxResult[]> {
+    if (this.db.postgres && batch.every((w) => w.effect.order && !w.effect.prescription && !w.effect.confirmsRegistration)) {
+      const done = await this.inboxOptimistic(batch);
+      if (done) return done;
+    }
+    return this.inboxLocked(batch);
+  }
+
+  /**
+   * One transaction: the stored keys read, the batch's orders read under lock, each event decided
+   * and applied in arrival order, everything written with one statement per table.
+   */
+  private async inboxLocked(batch: InboxWrite[]): Promise<InboxResult[]> {
     const changes = new Changes();
     const results = await this.db.transaction(async (s) => {
       const i = this.db.codec(WebhookInboxEvent);
-      const now = new Date();
       const keys = [...new Set(batch.map((w) => w.row.dedupKey))];
       const stored = new Set((await s.all(`SELECT dedup_key FROM ${i.table} WHERE dedup_key IN (${marks(keys.length)})`, keys)).map((r) => String(r.dedup_key)));
       const fresh = batch.filter((w) => !stored.has(w.row.dedupKey) && stored.add(w.row.dedupKey));
-      const orders = await this.lockOrdersOf(s, fresh);
-      const rows: WebhookInboxEvent[] = [];
-      const out = new Map<InboxWrite, InboxResult>();
-      for (const write of fresh) {
-        const outcome = await this.applyEffect(s, changes, orders, write.effect, now);
-        rows.push({ ...write.row, outcome, processedAt: now });
-        out.set(write, { duplicate: false, outcome });
-      }
-      await this.writeChanges(s, changes, true);
-      if (rows.length > 0) {
-        const inserted = await s.all(
-          `INSERT INTO ${i.table} (${i.columnList}) VALUES ${rows.map(() => `(${marks(i.columns.length)})`).join(', ')} ON CONFLICT DO NOTHING RETURNING dedup_key`,
-          rows.flatMap((r) => i.values(r)),
-        );
-        if (inserted.length !== rows.length) throw new StoredMeanwhile();
-      }
+      const { rows, out } = await this.applyBatch(s, changes, fresh, await this.ordersOf(s, fresh, true));
+      const inserted = await this.writeChanges(s, changes, { last: this.inboxInsert(rows) });
+      if (inserted.length !== rows.length) throw new StoredMeanwhile();
       return batch.map((w) => out.get(w) ?? { duplicate: true, outcome: null });
     });
     this.publish(changes);
     return results;
   }
 
-  /** The orders the batch's events name, read and locked in one statement per provider (in id order, so batches never deadlock). */
-  private async lockOrdersOf(s: Session, writes: InboxWrite[]): Promise<Map<string, FulfilmentOrder>> {
+  /**
+   * PostgreSQL, order events only: the orders read without a lock, decided, and everything written
+   * in ONE autocommitted statement whose order update holds only where each row's version is still
+   * the one read. If any row moved meanwhile, or any event was stored before, the statement fails
+   * as a whole (nothing written) and undefined sends the batch to the locked path.
+   */
+  private async inboxOptimistic(batch: InboxWrite[]): Promise<InboxResult[] | undefined> {
+    const changes = new Changes();
+    const seen = new Set<string>();
+    const fresh = batch.filter((w) => !seen.has(w.row.dedupKey) && seen.add(w.row.dedupKey));
+    const results = await this.db.read(async (s) => {
+      const { rows, out } = await this.applyBatch(s, changes, fresh, await this.ordersOf(s, fresh, false));
+      try {
+        await this.writeChanges(s, changes, { last: this.inboxInsert(rows), guarded: true });
+      } catch (err) {
+        if ((err as { code?: string }).code === GUARD_FAILED) return undefined;
+        throw err;
+      }
+      return batch.map((w) => out.get(w) ?? { duplicate: true, outcome: null });
+    });
+    if (results) this.publish(changes);
+    return results;
+  }
+
+  /** Each event's effect decided and recorded in `changes`, in arrival order; the inbox rows with their outcomes. */
+  private async applyBatch(s: Session, changes: Changes, fresh: InboxWrite[], orders: Map<string, FulfilmentOrder>) {
+    const now = new Date();
+    const rows: WebhookInboxEvent[] = [];
+    const out = new Map<InboxWrite, InboxResult>();
+    for (const write of fresh) {
+      const outcome = await this.applyEffect(s, changes, orders, write.effect, now);
+      rows.push({ ...write.row, outcome, processedAt: now });
+      out.set(write, { duplicate: false, outcome });
+    }
+    return { rows, out };
+  }
+
+  private inboxInsert(rows: WebhookInboxEvent[]): { sql: string; params: unknown[] } | undefined {
+    if (rows.length === 0) return undefined;
+    const i = this.db.codec(WebhookInboxEvent);
+    return {
+      sql: `INSERT INTO ${i.table} (${i.columnList}) VALUES ${rows.map(() => `(${marks(i.columns.length)})`).join(', ')} ON CONFLICT DO NOTHING RETURNING dedup_key`,
+      params: rows.flatMap((r) => i.values(r)),
+    };
+  }
+
+  /** The orders the batch's events name, in one statement per provider; `lock`: under lock (in id order, so batches never deadlock). */
+  private async ordersOf(s: Session, writes: InboxWrite[], lock: boolean): Promise<Map<string, FulfilmentOrder>> {
     const byProvider = new Map<ProviderName, Set<string>>();
     for (const { effect } of writes) {
       if (!effect.order) continue;
@@ -345,7 +401,7 @@ export class OrderStore {
     }
     const found = new Map<string, FulfilmentOrder>();
     for (const [provider, ids] of byProvider) {
-      const rows = await this.selectOrders(s, `provider = ? AND provider_order_id IN (${marks(ids.size)})`, [provider, ...ids], true);
+      const rows = await this.selectOrders(s, `provider = ? AND provider_order_id IN (${marks(ids.size)})${lock ? ' ORDER BY id' : ''}`, [provider, ...ids], lock);
       for (const order of rows) found.set(`${provider}:${order.providerOrderId}`, order);
     }
     return found;
@@ -598,7 +654,7 @@ export class OrderStore {
           nextSyncAt: this.schedule(next.status, outcome === 'applied', outcome === 'applied' ? 0 : tickStart.getTime() - order.updatedAt.getTime(), 0, tickStart),
         });
       }
-      await this.writeChanges(s, changes, true);
+      await this.writeChanges(s, changes);
     });
     this.publish(changes);
     return changed;
@@ -689,30 +745,58 @@ export class OrderStore {
   }
 
   /**
-   * Writes what a transaction changed: every changed order in ONE multi-row UPDATE (all state
-   * columns: the rows are locked, so this overwrites nothing newer), every history row in ONE
-   * INSERT. `update` false: the orders are new and were inserted already.
+   * Writes what a transaction changed: the changed orders in ONE multi-row UPDATE of the columns
+   * that changed (the rows are locked, so this overwrites nothing newer; unchanged indexed columns
+   * are left alone), the history rows in ONE INSERT, and `last` (the inbox rows) after them. On
+   * PostgreSQL all of it is ONE statement (data-modifying CTEs): one round trip. Returns the rows
+   * `last` returns. `update` false: the orders are new and were inserted already.
    */
-  private async writeChanges(s: Session, changes: Changes, update: boolean): Promise<void> {
+  private async writeChanges(s: Session, changes: Changes, { update = true, last, guarded = false }: { update?: boolean; last?: { sql: string; params: unknown[] }; guarded?: boolean } = {}): Promise<DbRow[]> {
+    const statements: Array<{ with?: string; sql: string; params: unknown[] }> = [];
     const o = this.db.codec(FulfilmentOrder);
-    const orders = [...changes.orders.values()];
-    if (update && orders.length > 0) {
-      const columns = ORDER_STATE.map((p) => o.column(p));
-      const types = ORDER_STATE.map((p) => o.pgType(p));
-      const row = `(${['?', ...types.map((t) => this.db.cast('?', t))].join(', ')})`;
-      await s.run(
-        `WITH v (id, ${columns.join(', ')}) AS (VALUES ${orders.map(() => row).join(', ')})
-         UPDATE ${o.table} AS t SET ${columns.map((c) => `${c} = v.${c}`).join(', ')} FROM v WHERE t.id = v.id`,
-        orders.flatMap((order) => [order.id, ...ORDER_STATE.map((p) => o.value(p, order[p]))]),
-      );
+    const orders = update ? [...changes.orders.values()].filter((order) => changedColumns(changes.loaded.get(order.id), order).length > 0) : [];
+    // Guarded: every written row's version moves by one, and the write holds only on the version read.
+    if (guarded) for (const order of orders) order.version = changes.loaded.get(order.id)!.version + 1;
+    if (orders.length > 0) {
+      const changed = new Set(orders.flatMap((order) => changedColumns(changes.loaded.get(order.id), order)));
+      const properties = ORDER_STATE.filter((p) => changed.has(p));
+      const columns = properties.map((p) => o.column(p));
+      const row = `(${['?', ...(guarded ? [this.db.cast('?', 'integer')] : []), ...properties.map((p) => this.db.cast('?', o.pgType(p)))].join(', ')})`;
+      statements.push({
+        with: `v (id, ${guarded ? 'read_version, ' : ''}${columns.join(', ')}) AS (VALUES ${orders.map(() => row).join(', ')})`,
+        sql: `UPDATE ${o.table} AS t SET ${columns.map((c) => `${c} = v.${c}`).join(', ')} FROM v WHERE t.id = v.id${guarded ? ' AND t.version = v.read_version RETURNING t.id' : ''}`,
+        params: orders.flatMap((order) => [order.id, ...(guarded ? [changes.loaded.get(order.id)!.version] : []), ...properties.map((p) => o.value(p, order[p]))]),
+      });
     }
     if (changes.history.length > 0) {
       const h = this.db.codec(OrderStatusHistory);
-      await s.run(
-        `INSERT INTO ${h.table} (${h.columnList}) VALUES ${changes.history.map(() => `(${marks(h.columns.length)})`).join(', ')}`,
-        changes.history.flatMap((row) => h.values(row)),
-      );
+      statements.push({
+        sql: `INSERT INTO ${h.table} (${h.columnList}) VALUES ${changes.history.map(() => `(${marks(h.columns.length)})`).join(', ')}`,
+        params: changes.history.flatMap((row) => h.values(row)),
+      });
     }
+    if (last) statements.push(last);
+    if (statements.length === 0) return [];
+    if (!this.db.postgres) {
+      for (const st of statements) {
+        const sql = `${st.with ? `WITH ${st.with} ` : ''}${st.sql}`;
+        if (st === last) return s.all(sql, st.params);
+        await s.run(sql, st.params);
+      }
+      return [];
+    }
+    if (guarded) {
+      // The counts of what the order update and the inbox insert touched must be all of it; a
+      // division by zero otherwise fails the whole statement, so nothing of it is written.
+      const updated = orders.length > 0 ? `(SELECT count(*) FROM w0) = ${orders.length}` : 'true';
+      const stored = last ? `(SELECT count(*) FROM w${statements.length - 1}) = ${last.params.length / this.db.codec(WebhookInboxEvent).columns.length}` : 'true';
+      statements.push({ sql: `SELECT 1 / (CASE WHEN ${updated} AND ${stored} THEN 1 ELSE 0 END) AS ok`, params: [] });
+    }
+    // PostgreSQL runs every data-modifying CTE to completion, referenced or not.
+    const main = statements.pop()!;
+    const ctes = statements.flatMap((st, n) => [...(st.with ? [st.with] : []), `w${n} AS (${st.sql})`]);
+    if (main.with) ctes.push(main.with);
+    return s.all(`${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}${main.sql}`, [...statements.flatMap((st) => st.params), ...main.params]);
   }
 
   /** Domain events of a committed transaction. A failing listener never reaches the caller. */
@@ -731,4 +815,14 @@ function prescriptionEvent(p: Prescription, previousStatus: string | null, at: D
     status: p.status,
     occurredAt: at,
   };
+}
+
+/** The state columns whose value differs between the row as read and as it is to be written. */
+function changedColumns(before: FulfilmentOrder | undefined, after: FulfilmentOrder): string[] {
+  if (!before) return [...ORDER_STATE];
+  return ORDER_STATE.filter((p) => {
+    const a = before[p] as unknown;
+    const b = after[p] as unknown;
+    return a instanceof Date || b instanceof Date ? (a as Date | null)?.getTime() !== (b as Date | null)?.getTime() : a !== b;
+  });
 }

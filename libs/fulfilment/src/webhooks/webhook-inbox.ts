@@ -66,6 +66,7 @@ export class WebhookInbox {
   private readonly pending: Pending[] = [];
   private writers = 0;
   private readonly maxWriters: number;
+  private drainScheduled = false;
 
   constructor(private readonly store: OrderStore) {
     this.maxWriters = store.concurrentWriters ? POSTGRES_WRITERS : 1;
@@ -90,14 +91,23 @@ export class WebhookInbox {
     };
     return new Promise<InboxReceipt>((resolve, reject) => {
       this.pending.push({ write, resolve, reject });
-      this.drain();
+      // After the event loop's I/O phase, not now: every request that phase read joins one batch
+      // (one commit), instead of the first one committing alone while the others wait.
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
+        setImmediate(() => {
+          this.drainScheduled = false;
+          this.drain();
+        });
+      }
     });
   }
 
   /** Writers take whatever has queued up and commit it as one batch. */
   private drain(): void {
     while (this.writers < this.maxWriters && this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
+      // Shared among the idle writers (PostgreSQL): several smaller commits in flight beat one large one.
+      const batch = this.pending.splice(0, Math.min(MAX_BATCH, Math.ceil(this.pending.length / (this.maxWriters - this.writers))));
       this.writers++;
       void this.store
         .recordInbox(batch.map((p) => p.write))
