@@ -305,7 +305,7 @@ describe.each(TEST_ADAPTERS)('CaryRx webhooks on %s', (adapter) => {
 
   it('answers a plain 500 (the provider delivers again) when the event cannot be stored at all', async () => {
     const refused = jest.spyOn(StoreDatabase.prototype, 'transaction').mockRejectedValue(new Error('database refused'));
-    const refusedRead = jest.spyOn(StoreDatabase.prototype, 'read').mockRejectedValue(new Error('database refused'));
+    const refusedRead = jest.spyOn(StoreDatabase.prototype, 'autocommit').mockRejectedValue(new Error('database refused'));
     const res = await postRaw(webhookUrl(ctx.t, 'orders'), { body: JSON.stringify({ id: 'store0001', order_status: 'pending' }) });
     refused.mockRestore();
     refusedRead.mockRestore();

@@ -126,17 +126,17 @@ export class OrderStore {
   // --- reads -------------------------------------------------------------------------------------
 
   getOrder(id: string): Promise<FulfilmentOrder | null> {
-    return this.db.read((s) => this.selectOrder(s, 'id = ?', [id], false));
+    return this.db.autocommit((s) => this.selectOrder(s, 'id = ?', [id], false));
   }
 
   getOrderByIdempotencyKey(idempotencyKey: string): Promise<FulfilmentOrder | null> {
-    return this.db.read((s) => this.selectOrder(s, 'idempotency_key = ?', [idempotencyKey], false));
+    return this.db.autocommit((s) => this.selectOrder(s, 'idempotency_key = ?', [idempotencyKey], false));
   }
 
   /** The order's status changes, oldest first. */
   history(orderId: string): Promise<OrderStatusHistory[]> {
     const h = this.db.codec(OrderStatusHistory);
-    return this.db.read(async (s) =>
+    return this.db.autocommit(async (s) =>
       (await s.all(`SELECT ${h.columnList} FROM ${h.table} WHERE order_id = ? ORDER BY created_at`, [orderId])).map((r) => h.decode(r)),
     );
   }
@@ -355,7 +355,7 @@ export class OrderStore {
     const changes = new Changes();
     const seen = new Set<string>();
     const fresh = batch.filter((w) => !seen.has(w.row.dedupKey) && seen.add(w.row.dedupKey));
-    const results = await this.db.read(async (s) => {
+    const results = await this.db.autocommit(async (s) => {
       const { rows, out } = await this.applyBatch(s, changes, fresh, await this.ordersOf(s, fresh, false));
       try {
         await this.writeChanges(s, changes, { last: this.inboxInsert(rows), guarded: true });
@@ -465,7 +465,7 @@ export class OrderStore {
     const error = `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`.slice(0, 500);
     this.logger.error(`${write.row.topic} ${write.row.entityId}: applying failed, stored as failed (${error})`);
     const i = this.db.codec(WebhookInboxEvent);
-    const inserted = await this.db.transaction((s) =>
+    const inserted = await this.db.autocommit((s) =>
       s.all(`INSERT INTO ${i.table} (${i.columnList}) VALUES (${marks(i.columns.length)}) ON CONFLICT DO NOTHING RETURNING dedup_key`, i.values({ ...write.row, outcome: 'failed', error, processedAt: new Date() })),
     );
     return inserted.length > 0 ? { duplicate: false, outcome: 'failed' } : { duplicate: true, outcome: null };
@@ -477,7 +477,7 @@ export class OrderStore {
   async storeRegistration(registration: Omit<WebhookRegistration, 'id' | 'confirmedAt'>): Promise<WebhookRegistration> {
     const r = this.db.codec(WebhookRegistration);
     const row: WebhookRegistration = { id: randomUUID(), ...registration, confirmedAt: null };
-    const [stored] = await this.db.transaction((s) =>
+    const [stored] = await this.db.autocommit((s) =>
       s.all(
         `INSERT INTO ${r.table} (${r.columnList}) VALUES (${marks(r.columns.length)})
          ON CONFLICT (provider, topic) DO UPDATE SET callback_url = excluded.callback_url, secret_fingerprint = excluded.secret_fingerprint,
@@ -491,7 +491,7 @@ export class OrderStore {
 
   /** A registration's test payload arrived again (a byte-identical duplicate after re-registering). */
   confirmRegistration(provider: ProviderName, topic: string): Promise<void> {
-    return this.db.transaction((s) => this.confirm(s, { provider, topic }, new Date()));
+    return this.db.autocommit((s) => this.confirm(s, { provider, topic }, new Date()));
   }
 
   private async confirm(s: Session, { provider, topic }: { provider: ProviderName; topic: string }, at: Date): Promise<void> {
@@ -517,7 +517,7 @@ export class OrderStore {
   /** A patient link by its local id or the host's reference. */
   findPatientLink(provider: ProviderName, idOrReference: string): Promise<PatientLink | null> {
     const l = this.db.codec(PatientLink);
-    return this.db.read(async (s) => {
+    return this.db.autocommit(async (s) => {
       const rows = await s.all(`SELECT ${l.columnList} FROM ${l.table} WHERE provider = ? AND (id = ? OR host_reference = ?) ORDER BY id = ? DESC LIMIT 1`, [
         provider,
         idOrReference,
@@ -530,7 +530,7 @@ export class OrderStore {
 
   async completePatientLink(id: string, providerPatientId: string): Promise<PatientLink> {
     const l = this.db.codec(PatientLink);
-    const [row] = await this.db.transaction((s) =>
+    const [row] = await this.db.autocommit((s) =>
       s.all(`UPDATE ${l.table} SET provider_patient_id = ?, updated_at = ? WHERE id = ? RETURNING ${l.columnList}`, [providerPatientId, l.value('updatedAt', new Date()), id]),
     );
     return l.decode(row);
@@ -539,19 +539,19 @@ export class OrderStore {
   /** A link whose create was definitely refused: removed, unless it got its provider id meanwhile. */
   async dropIncompletePatientLink(id: string): Promise<void> {
     const l = this.db.codec(PatientLink);
-    await this.db.transaction((s) => s.run(`DELETE FROM ${l.table} WHERE id = ? AND provider_patient_id IS NULL`, [id]));
+    await this.db.autocommit((s) => s.run(`DELETE FROM ${l.table} WHERE id = ? AND provider_patient_id IS NULL`, [id]));
   }
 
   async addLocation(location: PatientLocation): Promise<PatientLocation> {
     const c = this.db.codec(PatientLocation);
-    await this.db.transaction((s) => s.run(`INSERT INTO ${c.table} (${c.columnList}) VALUES (${marks(c.columns.length)})`, c.values(location)));
+    await this.db.autocommit((s) => s.run(`INSERT INTO ${c.table} (${c.columnList}) VALUES (${marks(c.columns.length)})`, c.values(location)));
     return location;
   }
 
   /** A location of the patient link, by its local or its provider id. */
   findLocation(patientLinkId: string, locationId: string): Promise<PatientLocation | null> {
     const c = this.db.codec(PatientLocation);
-    return this.db.read(async (s) => {
+    return this.db.autocommit(async (s) => {
       const rows = await s.all(`SELECT ${c.columnList} FROM ${c.table} WHERE patient_link_id = ? AND (id = ? OR provider_location_id = ?) LIMIT 1`, [
         patientLinkId,
         locationId,
@@ -601,7 +601,7 @@ export class OrderStore {
         LIMIT ${Math.floor(args.limit)}
         ${pg ? 'FOR UPDATE SKIP LOCKED))' : ')'}
       RETURNING ${CLAIMED.map((p) => o.column(p)).join(', ')}`;
-    const rows = await this.db.transaction((s) =>
+    const rows = await this.db.autocommit((s) =>
       s.all(sql, [
         args.owner,
         o.value('syncLeaseUntil', args.leaseUntil),
@@ -668,7 +668,7 @@ export class OrderStore {
     const { expression, params } = this.nextSyncCase(groups);
     const o = this.db.codec(FulfilmentOrder);
     const ids = orders.map((x) => x.id);
-    await this.db.transaction((s) =>
+    await this.db.autocommit((s) =>
       s.run(
         `UPDATE ${o.table} SET sync_lease_owner = NULL, sync_lease_until = NULL, sync_failures = sync_failures + 1, last_error = ?, next_sync_at = ${expression}
          WHERE id IN (${marks(ids.length)}) AND sync_lease_owner = ?`,
@@ -681,7 +681,7 @@ export class OrderStore {
   async releaseUntouched(owner: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const o = this.db.codec(FulfilmentOrder);
-    await this.db.transaction((s) =>
+    await this.db.autocommit((s) =>
       s.run(`UPDATE ${o.table} SET sync_lease_owner = NULL, sync_lease_until = NULL WHERE id IN (${marks(ids.length)}) AND sync_lease_owner = ?`, [...ids, owner]),
     );
   }
@@ -691,7 +691,7 @@ export class OrderStore {
     const { expression, params } = this.nextSyncCase(this.groups(orders));
     const ids = orders.map((x) => x.id);
     const now = o.value('lastSyncedAt', new Date());
-    await this.db.transaction((s) =>
+    await this.db.autocommit((s) =>
       s.run(
         `UPDATE ${o.table} SET sync_lease_owner = NULL, sync_lease_until = NULL, last_synced_at = ?, sync_failures = 0,
            last_error = CASE WHEN last_error LIKE 'sync:%' THEN NULL ELSE last_error END, next_sync_at = ${expression}

@@ -83,9 +83,13 @@ export class StoreDatabase {
     return this.postgres ? this.pgTransaction(work) : this.sqliteTurn(true, work);
   }
 
-  /** Reads outside a transaction (on SQLite still in turn, so they never see a half-done write). */
-  read<T>(work: (session: Session) => Promise<T>): Promise<T> {
-    return this.postgres ? this.pgRead(work) : this.sqliteTurn(false, work);
+  /**
+   * Statements outside an explicit transaction, each committed by itself: reads, and writes that
+   * are one statement (no BEGIN and COMMIT round trips). On SQLite still in turn, so they never
+   * see, or land inside, another turn's transaction.
+   */
+  autocommit<T>(work: (session: Session) => Promise<T>): Promise<T> {
+    return this.postgres ? this.pgAutocommit(work) : this.sqliteTurn(false, work);
   }
 
   // --- SQLite ------------------------------------------------------------------------------------
@@ -148,7 +152,7 @@ export class StoreDatabase {
     }
   }
 
-  private async pgRead<T>(work: (session: Session) => Promise<T>): Promise<T> {
+  private async pgAutocommit<T>(work: (session: Session) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner('master');
     try {
       return await work(this.pgSession((await runner.connect()) as PgClient));
