@@ -13,11 +13,9 @@ import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import {
   FulfilmentService,
   ProviderEndpoints,
-  WebhookRegistration,
   isTerminal,
   type FulfilmentOrderView,
   type FulfilmentStatus,
@@ -123,7 +121,6 @@ async function main(): Promise<number> {
 
   const fulfilment = app.get(FulfilmentService);
   const endpoints = app.get(ProviderEndpoints);
-  const dataSource = app.get(DataSource);
   const orders: TrackedOrder[] = [];
   const failures: string[] = [];
   const attempt = async (name: string, run: () => Promise<unknown>) => {
@@ -140,8 +137,10 @@ async function main(): Promise<number> {
     await step('register CaryRx webhooks', () => fulfilment.caryrx.registerWebhooks(), (r) => r.map((x) => x.topic).join(' + '));
     await step('receive both registration test payloads', () =>
       until(
-        async () => (await dataSource.manager.count(WebhookRegistration, { where: { provider: 'caryrx' } })) === 2 &&
-          (await dataSource.manager.find(WebhookRegistration)).every((r) => r.confirmedAt),
+        async () => {
+          const registrations = await fulfilment.caryrx.webhookRegistrations();
+          return registrations.length === 2 && registrations.every((r) => r.confirmedAt);
+        },
         Math.min(deadline, Date.now() + 15_000),
         'the registration test payloads',
       ),

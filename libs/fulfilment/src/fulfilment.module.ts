@@ -21,6 +21,8 @@ import { bindWebhookControllers } from './webhooks/webhook-routes.js';
 import { CARYRX_MODULE_PARTS } from './caryrx/caryrx.providers.js';
 import { SCRIPTDROP_MODULE_PARTS } from './scriptdrop/scriptdrop.providers.js';
 import { SYNC_MODULE_PARTS } from './sync/sync.providers.js';
+import { CARYRX_STATUS_TABLE } from './caryrx/caryrx-observation.js';
+import { SCRIPTDROP_STATUS_TABLE } from './scriptdrop/scriptdrop-observation.js';
 
 const PARTS = [CARYRX_MODULE_PARTS, SCRIPTDROP_MODULE_PARTS, SYNC_MODULE_PARTS];
 
@@ -63,7 +65,7 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
         provide: OrderStore,
         inject: [FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS, FulfilmentEventBus],
         useFactory: (dataSource: DataSource, options: ResolvedFulfilmentOptions, events: FulfilmentEventBus) =>
-          new OrderStore(dataSource, { syncIntervalMs: options.sync.intervalMs }, events),
+          new OrderStore(dataSource, { syncIntervalMs: options.sync.intervalMs, statusTables: { caryrx: CARYRX_STATUS_TABLE, scriptdrop: SCRIPTDROP_STATUS_TABLE } }, events),
       },
       OrderPlacementService,
       WebhookInbox,

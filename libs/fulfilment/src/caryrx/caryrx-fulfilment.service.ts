@@ -174,6 +174,14 @@ export class CaryRxFulfilment {
   }
 
   /**
+   * The stored registrations of both callbacks: the URL without its token, the fingerprint of the
+   * secret it carries, and `confirmedAt` once CaryRx's test payload arrived on it.
+   */
+  webhookRegistrations(): Promise<WebhookRegistration[]> {
+    return this.store.registrations('caryrx');
+  }
+
+  /**
    * Reads the order at CaryRx and applies what it says through the one transition path (source
    * `sync`). Returns the order as stored afterwards.
    */

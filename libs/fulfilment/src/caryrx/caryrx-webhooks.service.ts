@@ -52,7 +52,7 @@ export class CaryRxWebhookHandler {
     const event = orderEventFromWire(body);
     const isTest = event.id === CARYRX_ORDER_TEST_ID;
     const receipt = await this.inbox.receive(
-      { provider: 'caryrx', topic: CARYRX_ORDER_TOPIC, entityId: event.id, providerStatus: event.orderStatus, providerTimestamp: event.updatedAt, payload: { ...event }, raw },
+      { provider: 'caryrx', topic: CARYRX_ORDER_TOPIC, entityId: event.id, providerStatus: event.orderStatus, providerTimestamp: event.updatedAt, raw },
       {
         // The body's rules require order_status, so there is always an observation.
         order: { provider: 'caryrx', providerOrderId: event.id, observation: caryRxObservation(event)! },

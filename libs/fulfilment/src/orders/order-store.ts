@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ProviderName } from '../http/provider-errors.js';
 import { FulfilmentOrder } from './entities/fulfilment-order.entity.js';
@@ -21,6 +21,7 @@ import {
   type ObservationOutcome,
   type OrderObservation,
   type OrderState,
+  type ProviderStatusTable,
 } from './order-state-machine.js';
 import { nextSyncAt } from './sync-schedule.js';
 import { StoreDatabase, marks, type DbRow, type Session } from './store/store-database.js';
@@ -28,7 +29,18 @@ import { StoreDatabase, marks, type DbRow, type Session } from './store/store-da
 export interface OrderStoreSettings {
   /** The status sync's interval: the unit of next_sync_at. */
   syncIntervalMs: number;
+  /**
+   * Each provider's status table (given by the module, which knows the providers), to apply an
+   * order event kept as `unmatched` once its order is linked.
+   */
+  statusTables?: Partial<Record<ProviderName, ProviderStatusTable>>;
 }
+
+/**
+ * How an order event's observation is kept in its inbox row (`payload`): everything but the
+ * provider's status table, which is the provider's own and known again from its name.
+ */
+export type StoredObservation = Omit<OrderObservation, 'statuses'>;
 
 /** What a received provider event does once stored, described as data (the store applies it). */
 export interface InboxEffect {
@@ -168,12 +180,47 @@ export class OrderStore {
 
   /** The provider answered the create call: its id is stored and its answer applied (source `create`). */
   async linkCreated(orderId: string, created: { providerOrderId: string; providerCreatedAt: Date | null; observation: OrderObservation }): Promise<FulfilmentOrder> {
-    const result = await this.changeOrder('id = ?', [orderId], (order) => {
-      order.providerOrderId = created.providerOrderId;
-      order.providerCreatedAt = created.providerCreatedAt;
-      return { observation: created.observation, source: 'create', forceWrite: true };
-    });
+    const result = await this.changeOrder(
+      'id = ?',
+      [orderId],
+      (order) => {
+        order.providerOrderId = created.providerOrderId;
+        order.providerCreatedAt = created.providerCreatedAt;
+        return { observation: created.observation, source: 'create', forceWrite: true };
+      },
+      (s, changes, order) => this.applyUnmatched(s, changes, order),
+    );
     return result.order!;
+  }
+
+  /**
+   * Order events that arrived before their order had its provider id (kept `unmatched`), applied
+   * now in the linking transaction, in provider-timestamp order; each inbox row records what the
+   * event did then. PostgreSQL: a lock on the provider id orders this against a webhook for the
+   * same id being stored at the same moment (see lockUnmatched).
+   */
+  private async applyUnmatched(s: Session, changes: Changes, order: FulfilmentOrder): Promise<void> {
+    const statuses = this.settings.statusTables?.[order.provider];
+    if (!statuses || !order.providerOrderId) return;
+    await this.lockUnmatched(s, order.provider, [order.providerOrderId]);
+    const i = this.db.codec(WebhookInboxEvent);
+    const late = (
+      await s.all(
+        `SELECT ${i.columnList} FROM ${i.table} WHERE provider = ? AND entity_id = ? AND outcome = 'unmatched' ORDER BY provider_timestamp, received_at`,
+        [order.provider, order.providerOrderId],
+      )
+    ).map((r) => i.decode(r));
+    const now = new Date();
+    for (const row of late) {
+      const outcome = this.applyObservation(changes, order, { ...reviveObservation(row.payload), statuses }, 'webhook', now);
+      await s.run(`UPDATE ${i.table} SET outcome = ?, processed_at = ? WHERE dedup_key = ?`, [outcome, i.value('processedAt', now), row.dedupKey]);
+    }
+  }
+
+  /** PostgreSQL: serialises linking a provider id with storing an unmatched event for it (SQLite has one writer). */
+  private async lockUnmatched(s: Session, provider: ProviderName, providerOrderIds: string[]): Promise<void> {
+    if (!this.db.postgres) return;
+    for (const id of [...new Set(providerOrderIds)].sort()) await s.all(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`nestjs-fulfilment:${provider}:${id}`]);
   }
 
   /** The provider definitely refused the create: the order and its history go (nothing half-written). */
@@ -214,6 +261,7 @@ export class OrderStore {
     where: string,
     params: unknown[],
     prepare: (order: FulfilmentOrder) => { observation: OrderObservation; source: StatusChangeSource; forceWrite: boolean },
+    andThen?: (s: Session, changes: Changes, order: FulfilmentOrder) => Promise<void>,
   ): Promise<ObserveResult> {
     const changes = new Changes();
     const result = await this.db.transaction(async (s): Promise<ObserveResult> => {
@@ -223,6 +271,7 @@ export class OrderStore {
       changes.loaded.set(stored.id, stored);
       const { observation, source, forceWrite } = prepare(order);
       const outcome = this.applyObservation(changes, order, observation, source, new Date(), forceWrite);
+      await andThen?.(s, changes, changes.orders.get(order.id) ?? order);
       await this.writeChanges(s, changes);
       return { outcome, order: changes.orders.get(order.id) ?? stored };
     });
@@ -263,7 +312,7 @@ export class OrderStore {
   private recordChange(changes: Changes, before: FulfilmentOrder | null, after: FulfilmentOrder, source: StatusChangeSource, providerTimestamp: Date | null): void {
     changes.orders.set(after.id, after);
     const row: OrderStatusHistory = Object.assign(new OrderStatusHistory(), {
-      id: randomUUID(),
+      id: timeOrderedId(),
       orderId: after.id,
       fromStatus: before?.status ?? null,
       toStatus: after.status,
@@ -336,7 +385,16 @@ export class OrderStore {
       const keys = [...new Set(batch.map((w) => w.row.dedupKey))];
       const stored = new Set((await s.all(`SELECT dedup_key FROM ${i.table} WHERE dedup_key IN (${marks(keys.length)})`, keys)).map((r) => String(r.dedup_key)));
       const fresh = batch.filter((w) => !stored.has(w.row.dedupKey) && stored.add(w.row.dedupKey));
-      const { rows, out } = await this.applyBatch(s, changes, fresh, await this.ordersOf(s, fresh, true));
+      let orders = await this.ordersOf(s, fresh, true);
+      const missing = fresh.filter((w) => w.effect.order && !orders.has(`${w.effect.order.provider}:${w.effect.order.providerOrderId}`));
+      if (missing.length > 0 && this.db.postgres) {
+        // Locked, then read again: a linking that committed meanwhile is seen, one in progress waits for us.
+        for (const provider of new Set(missing.map((w) => w.effect.order!.provider))) {
+          await this.lockUnmatched(s, provider, missing.filter((w) => w.effect.order!.provider === provider).map((w) => w.effect.order!.providerOrderId));
+        }
+        orders = await this.ordersOf(s, fresh, true);
+      }
+      const { rows, out } = await this.applyBatch(s, changes, fresh, orders);
       const inserted = await this.writeChanges(s, changes, { last: this.inboxInsert(rows) });
       if (inserted.length !== rows.length) throw new StoredMeanwhile();
       return batch.map((w) => out.get(w) ?? { duplicate: true, outcome: null });
@@ -357,6 +415,8 @@ export class OrderStore {
     const fresh = batch.filter((w) => !seen.has(w.row.dedupKey) && seen.add(w.row.dedupKey));
     const results = await this.db.autocommit(async (s) => {
       const { rows, out } = await this.applyBatch(s, changes, fresh, await this.ordersOf(s, fresh, false));
+      // An unmatched event must be stored in order with its order's linking: the locked path does that.
+      if (rows.some((r) => r.outcome === 'unmatched')) return undefined;
       try {
         await this.writeChanges(s, changes, { last: this.inboxInsert(rows), guarded: true });
       } catch (err) {
@@ -487,6 +547,12 @@ export class OrderStore {
       ),
     );
     return { ...row, id: String(stored.id) };
+  }
+
+  /** The provider's webhook registrations (callback URL without its token, secret fingerprint, confirmation). */
+  registrations(provider: ProviderName): Promise<WebhookRegistration[]> {
+    const r = this.db.codec(WebhookRegistration);
+    return this.db.autocommit(async (s) => (await s.all(`SELECT ${r.columnList} FROM ${r.table} WHERE provider = ? ORDER BY topic`, [provider])).map((row) => r.decode(row)));
   }
 
   /** A registration's test payload arrived again (a byte-identical duplicate after re-registering). */
@@ -726,7 +792,7 @@ export class OrderStore {
       params.push(...g.ids);
       if (g.next === null) return `WHEN id IN (${marks(g.ids.length)}) THEN NULL`;
       params.push(o.value('nextSyncAt', g.next));
-      return `WHEN id IN (${marks(g.ids.length)}) THEN ${this.db.cast('?', 'timestamp')}`;
+      return `WHEN id IN (${marks(g.ids.length)}) THEN ${this.db.cast('?', o.pgType('nextSyncAt'))}`;
     });
     return { expression: `CASE WHEN status IN (${marks(terminal.length)}) THEN NULL ${branches.join(' ')} ELSE next_sync_at END`, params };
   }
@@ -825,4 +891,28 @@ function changedColumns(before: FulfilmentOrder | undefined, after: FulfilmentOr
     const b = after[p] as unknown;
     return a instanceof Date || b instanceof Date ? (a as Date | null)?.getTime() !== (b as Date | null)?.getTime() : a !== b;
   });
+}
+
+/**
+ * A UUID whose first 48 bits are the time in ms (the version 7 layout of RFC 9562): history rows
+ * written together land on the same page of the primary-key index instead of one random page each.
+ */
+function timeOrderedId(): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(Date.now(), 0, 6);
+  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** An order event's observation as its inbox row keeps it (dates as ISO text). */
+export function storedObservation({ statuses: _statuses, ...kept }: OrderObservation): string {
+  return JSON.stringify(kept satisfies StoredObservation);
+}
+
+function reviveObservation(payload: string): StoredObservation {
+  const kept = JSON.parse(payload) as Record<string, unknown>;
+  for (const key of ['providerTimestamp', 'eta'] as const) if (typeof kept[key] === 'string') kept[key] = new Date(kept[key] as string);
+  return kept as unknown as StoredObservation;
 }

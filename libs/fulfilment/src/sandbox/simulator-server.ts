@@ -52,9 +52,11 @@ export interface FaultRule {
    * `status`: answer with `status` (e.g. 429 with retryAfter, 500, 503); `latency`: delay then serve
    * normally; `hang`: never answer; `reset`: close the connection without an answer;
    * `drop-response`: handle the request (its effect happens) and then close the connection instead
-   * of answering, as a timeout or a broken connection after the provider acted looks to a client.
+   * of answering, as a timeout or a broken connection after the provider acted looks to a client;
+   * `delay-response`: handle the request (its effect happens, its webhooks go out) and answer only
+   * after `latencyMs`, as a slow answer to a call the provider already acted on.
    */
-  kind: 'status' | 'latency' | 'hang' | 'reset' | 'drop-response';
+  kind: 'status' | 'latency' | 'hang' | 'reset' | 'drop-response' | 'delay-response';
   status?: number;
   /** Retry-After header value (seconds or an HTTP date). */
   retryAfter?: number | string;
@@ -358,12 +360,14 @@ export abstract class SimulatorServer {
     const record: RecordedRequest = { method, path: url.pathname, query: url.search, status: 0 };
     this.requests.push(record);
     let dropAnswer = false;
-    const send = (response: SimResponse) => {
+    let answerAfterMs = 0;
+    const send = async (response: SimResponse) => {
       record.status = response.status;
       if (dropAnswer) {
         res.destroy();
         return;
       }
+      if (answerAfterMs > 0) await new Promise((r) => setTimeout(r, answerAfterMs));
       const text = response.body === undefined ? '' : JSON.stringify(response.body);
       res.writeHead(response.status, {
         ...(text ? { 'content-type': 'application/json' } : {}),
@@ -390,6 +394,7 @@ export abstract class SimulatorServer {
         return;
       }
       dropAnswer = fault.kind === 'drop-response';
+      if (fault.kind === 'delay-response') answerAfterMs = fault.latencyMs ?? 0;
       if (fault.kind === 'latency') await new Promise((r) => setTimeout(r, fault.latencyMs ?? 0));
       if (fault.kind === 'status') {
         return send({

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { ProviderName } from '../http/provider-errors.js';
-import { OrderStore, type InboxEffect, type InboxResult, type InboxWrite } from '../orders/order-store.js';
+import { OrderStore, storedObservation, type InboxEffect, type InboxResult, type InboxWrite } from '../orders/order-store.js';
 
 export interface InboxEntry {
   provider: ProviderName;
@@ -10,8 +10,11 @@ export interface InboxEntry {
   entityId: string;
   providerStatus: string | null;
   providerTimestamp: Date | null;
-  /** The minimised event (ids, statuses, timestamps, tracking): never names or addresses. */
-  payload: Record<string, unknown>;
+  /**
+   * The minimised event (ids, statuses, timestamps): never names or addresses. An order event
+   * keeps its observation instead (what applying it later needs), so it needs none.
+   */
+  payload?: Record<string, unknown>;
   /** The body as received: hashed for the dedup key when the event carries no timestamp. */
   raw: unknown;
 }
@@ -81,7 +84,7 @@ export class WebhookInbox {
         entityId: entry.entityId,
         providerStatus: entry.providerStatus?.slice(0, 64) ?? null,
         providerTimestamp: entry.providerTimestamp,
-        payload: JSON.stringify(entry.payload),
+        payload: effect.order ? storedObservation(effect.order.observation) : JSON.stringify(entry.payload ?? {}),
         outcome: null,
         error: null,
         receivedAt: new Date(),
