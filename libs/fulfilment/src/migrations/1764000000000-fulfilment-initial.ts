@@ -2,8 +2,8 @@ import { Table, TableIndex, TableForeignKey, type MigrationInterface, type Query
 
 /**
  * The module's tables, written with TypeORM's schema API so one migration serves PostgreSQL and
- * SQLite. Column types mirror the entities (orders/entities/columns.ts): timestamps are
- * `timestamp` on PostgreSQL and `datetime` on SQLite.
+ * SQLite. Timestamps are `timestamp` on PostgreSQL here (1764300000000 makes them `timestamptz`,
+ * as the entities declare) and `datetime` on SQLite.
  */
 export class FulfilmentInitial1764000000000 implements MigrationInterface {
   name = 'FulfilmentInitial1764000000000';

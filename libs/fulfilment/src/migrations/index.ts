@@ -2,9 +2,17 @@ import type { DataSource, Migration } from 'typeorm';
 import { FulfilmentInitial1764000000000 } from './1764000000000-fulfilment-initial.js';
 import { FulfilmentSyncFillfactor1764100000000 } from './1764100000000-fulfilment-sync-fillfactor.js';
 import { FulfilmentDeliveryDetails1764200000000 } from './1764200000000-fulfilment-delivery-details.js';
+import { FulfilmentTimestamptz1764300000000 } from './1764300000000-fulfilment-timestamptz.js';
+import { FulfilmentInboxUnmatched1764400000000 } from './1764400000000-fulfilment-inbox-unmatched.js';
 
 /** The module's migrations in order, for the host's own TypeORM `migrations` setting. */
-export const FULFILMENT_MIGRATIONS = [FulfilmentInitial1764000000000, FulfilmentSyncFillfactor1764100000000, FulfilmentDeliveryDetails1764200000000];
+export const FULFILMENT_MIGRATIONS = [
+  FulfilmentInitial1764000000000,
+  FulfilmentSyncFillfactor1764100000000,
+  FulfilmentDeliveryDetails1764200000000,
+  FulfilmentTimestamptz1764300000000,
+  FulfilmentInboxUnmatched1764400000000,
+];
 
 /**
  * Runs pending migrations of `dataSource` (the module's, if the host listed them, and the host's

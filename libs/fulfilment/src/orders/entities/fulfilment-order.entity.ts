@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, Index, PrimaryColumn, Column } from 'typeorm';
-import { IdColumn, TimestampColumn, Varchar } from './columns.js';
+import { FulfilmentEntity, IdColumn, TimestampColumn, Varchar } from './columns.js';
 import type { FulfilmentStatus } from '../order-state-machine.js';
 import type { ProviderName } from '../../http/provider-errors.js';
 
@@ -15,7 +15,7 @@ import type { ProviderName } from '../../http/provider-errors.js';
 // The sync scans due, open orders only: terminal orders have next_sync_at NULL and fall out of
 // this partial index, so a tick's cost depends on open orders, not on every order ever made.
 @Index('ix_fulfilment_orders_due', ['nextSyncAt'], { where: 'next_sync_at IS NOT NULL' })
-export class FulfilmentOrder {
+export class FulfilmentOrder extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 

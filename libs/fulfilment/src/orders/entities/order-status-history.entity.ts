@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn, ManyToOne, JoinColumn, type Relation } from 'typeorm';
-import { TimestampColumn, Varchar } from './columns.js';
+import { FulfilmentEntity, TimestampColumn, Varchar } from './columns.js';
 import { FulfilmentOrder } from './fulfilment-order.entity.js';
 import type { FulfilmentStatus } from '../order-state-machine.js';
 
@@ -8,7 +8,7 @@ export type StatusChangeSource = 'create' | 'webhook' | 'sync' | 'api';
 /** One row per real transition of an order; written in the same transaction as the order update. */
 @Entity({ name: 'fulfilment_order_status_history' })
 @Index('ix_fulfilment_history_order', ['orderId', 'createdAt'])
-export class OrderStatusHistory {
+export class OrderStatusHistory extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 

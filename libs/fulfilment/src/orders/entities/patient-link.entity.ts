@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumn, TimestampColumn, Varchar } from './columns.js';
+import { FulfilmentEntity, IdColumn, TimestampColumn, Varchar } from './columns.js';
 import type { ProviderName } from '../../http/provider-errors.js';
 
 /**
@@ -9,7 +9,7 @@ import type { ProviderName } from '../../http/provider-errors.js';
 @Entity({ name: 'fulfilment_patient_links' })
 @Index('uq_fulfilment_patient_links_host', ['provider', 'hostReference'], { unique: true })
 @Index('uq_fulfilment_patient_links_provider', ['provider', 'providerPatientId'], { unique: true })
-export class PatientLink {
+export class PatientLink extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 

@@ -1,11 +1,11 @@
 import { Entity, Index, PrimaryColumn, ManyToOne, JoinColumn, type Relation } from 'typeorm';
-import { IdColumn, TimestampColumn, Varchar } from './columns.js';
+import { FulfilmentEntity, IdColumn, TimestampColumn, Varchar } from './columns.js';
 import { PatientLink } from './patient-link.entity.js';
 
 /** A delivery location registered with the provider. The address itself is not stored. */
 @Entity({ name: 'fulfilment_patient_locations' })
 @Index('ix_fulfilment_locations_patient', ['patientLinkId'])
-export class PatientLocation {
+export class PatientLocation extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 

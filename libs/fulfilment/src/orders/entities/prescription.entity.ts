@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumn, TimestampColumn, Varchar } from './columns.js';
+import { FulfilmentEntity, IdColumn, TimestampColumn, Varchar } from './columns.js';
 import type { ProviderName } from '../../http/provider-errors.js';
 
 /**
@@ -8,7 +8,7 @@ import type { ProviderName } from '../../http/provider-errors.js';
  */
 @Entity({ name: 'fulfilment_prescriptions' })
 @Index('uq_fulfilment_prescriptions_provider', ['provider', 'providerPrescriptionId'], { unique: true })
-export class Prescription {
+export class Prescription extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 

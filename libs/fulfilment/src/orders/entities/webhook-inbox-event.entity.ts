@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn, Column } from 'typeorm';
-import { IdColumn, TimestampColumn, Varchar } from './columns.js';
+import { FulfilmentEntity, IdColumn, TimestampColumn, Varchar } from './columns.js';
 import type { ProviderName } from '../../http/provider-errors.js';
 
 /**
@@ -16,7 +16,9 @@ export type InboxOutcome = (typeof INBOX_OUTCOMES)[number];
  */
 @Entity({ name: 'fulfilment_webhook_inbox' })
 @Index('ix_fulfilment_inbox_entity', ['topic', 'entityId'])
-export class WebhookInboxEvent {
+// Order events waiting for their order (see OrderStore.linkCreated): few rows, whatever the inbox's size.
+@Index('ix_fulfilment_inbox_unmatched', ['provider', 'entityId'], { where: "outcome = 'unmatched'" })
+export class WebhookInboxEvent extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 191, name: 'dedup_key' })
   dedupKey: string;
 

@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn, Column } from 'typeorm';
-import { TimestampColumn, Varchar } from './columns.js';
+import { FulfilmentEntity, TimestampColumn, Varchar } from './columns.js';
 import type { ProviderName } from '../../http/provider-errors.js';
 
 /**
@@ -8,7 +8,7 @@ import type { ProviderName } from '../../http/provider-errors.js';
  */
 @Entity({ name: 'fulfilment_webhook_registrations' })
 @Index('uq_fulfilment_webhook_registrations_topic', ['provider', 'topic'], { unique: true })
-export class WebhookRegistration {
+export class WebhookRegistration extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 
