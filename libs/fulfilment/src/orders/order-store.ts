@@ -523,12 +523,14 @@ export class OrderStore {
   private async storeAlone(write: InboxWrite, err: unknown): Promise<InboxResult> {
     if (err instanceof StoredMeanwhile) return { duplicate: true, outcome: null };
     const error = `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`.slice(0, 500);
-    this.logger.error(`${write.row.topic} ${write.row.entityId}: applying failed, stored as failed (${error})`);
     const i = this.db.codec(WebhookInboxEvent);
+    // Throws when the database refuses even this: nothing is stored, and the caller answers 500.
     const inserted = await this.db.autocommit((s) =>
       s.all(`INSERT INTO ${i.table} (${i.columnList}) VALUES (${marks(i.columns.length)}) ON CONFLICT DO NOTHING RETURNING dedup_key`, i.values({ ...write.row, outcome: 'failed', error, processedAt: new Date() })),
     );
-    return inserted.length > 0 ? { duplicate: false, outcome: 'failed' } : { duplicate: true, outcome: null };
+    if (inserted.length === 0) return { duplicate: true, outcome: null };
+    this.logger.error(`${write.row.topic} ${write.row.entityId}: applying failed, stored as failed (${error})`);
+    return { duplicate: false, outcome: 'failed' };
   }
 
   // --- webhook registrations -----------------------------------------------------------------

@@ -31,93 +31,88 @@ export interface StatusReadContext {
 export const PROVIDER_STATUS_READERS = Symbol('FULFILMENT_PROVIDER_STATUS_READERS');
 
 /**
- * ScriptDrop: `batchSize` ids per `GET /api/v1/orders?ids[]=…`,
- * at most `concurrency` of those in flight across the whole replica. After a 429 the remaining
- * chunks are not requested and the 429 is thrown.
+ * The one way both providers are read: the ids in requests of `perRequest` ids, at most
+ * `concurrency` requests in flight across the whole replica. After a 429 the remaining requests
+ * are not made and the 429 is thrown. A failed request fails only its own ids (absent from the
+ * map), unless every request failed: then its error fails the whole batch.
  */
-export class ScriptDropStatusReader implements ProviderStatusReader {
-  readonly provider = 'scriptdrop' as const;
+abstract class BatchedStatusReader implements ProviderStatusReader {
+  abstract readonly provider: ProviderName;
   private readonly logger = new Logger('Fulfilment:Sync');
   private readonly limit: ConcurrencyLimit;
 
   constructor(
-    private readonly scriptdrop: Pick<ScriptDropService, 'getOrders'>,
-    private readonly batchSize: number,
+    private readonly perRequest: number,
     concurrency: number,
   ) {
     this.limit = createConcurrencyLimit(concurrency);
   }
 
+  /** One request: the observations of these ids that the provider answered for. */
+  protected abstract fetch(ids: string[]): Promise<Array<[string, OrderObservation]>>;
+
   async read(ids: string[], context?: StatusReadContext): Promise<Map<string, OrderObservation>> {
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += this.batchSize) chunks.push(ids.slice(i, i + this.batchSize));
+    const requests: string[][] = [];
+    for (let i = 0; i < ids.length; i += this.perRequest) requests.push(ids.slice(i, i + this.perRequest));
     const found = new Map<string, OrderObservation>();
     let rateLimited: ProviderRateLimitError | undefined;
-    let failure: unknown;
+    let failure: Error | undefined;
+    let failed = 0;
     await Promise.all(
-      chunks.map((chunk) =>
+      requests.map((chunk) =>
         this.limit(async () => {
           if (rateLimited) return;
           context?.onRequest();
           try {
-            for (const order of await this.scriptdrop.getOrders(chunk)) found.set(order.id, scriptDropObservation(order));
-          } catch (err) {
-            if (err instanceof ProviderRateLimitError) rateLimited ??= err;
-            else failure ??= err;
-          }
-        }),
-      ),
-    );
-    if (rateLimited) throw rateLimited;
-    // One failed chunk fails only its own ids (absent from the map), unless every chunk failed.
-    if (failure && found.size === 0) throw failure;
-    if (failure) this.logger.warn(`ScriptDrop: a status read failed (${(failure as Error).message}); its orders back off`);
-    return found;
-  }
-}
-
-/**
- * CaryRx has no multi-get: `GET /v1/orders/:id` per order, at most `concurrency` at once across
- * the whole replica. After a 429 the remaining ids of the batch are not requested.
- */
-export class CaryRxStatusReader implements ProviderStatusReader {
-  readonly provider = 'caryrx' as const;
-  private readonly logger = new Logger('Fulfilment:Sync');
-  private readonly limit: ConcurrencyLimit;
-
-  constructor(
-    private readonly caryrx: Pick<CaryRxService, 'getOrder'>,
-    concurrency: number,
-  ) {
-    this.limit = createConcurrencyLimit(concurrency);
-  }
-
-  async read(ids: string[], context?: StatusReadContext): Promise<Map<string, OrderObservation>> {
-    const found = new Map<string, OrderObservation>();
-    let rateLimited: ProviderRateLimitError | undefined;
-    let failures = 0;
-    let firstFailure: string | undefined;
-    await Promise.all(
-      ids.map((id) =>
-        this.limit(async () => {
-          if (rateLimited) return;
-          context?.onRequest();
-          try {
-            const observation = caryRxObservation(await this.caryrx.getOrder(id));
-            if (!observation) throw new Error('the answer has no order_status');
-            found.set(id, observation);
+            for (const [id, observation] of await this.fetch(chunk)) found.set(id, observation);
           } catch (err) {
             if (err instanceof ProviderRateLimitError) rateLimited ??= err;
             else {
-              failures++;
-              firstFailure ??= (err as Error).message;
+              failed++;
+              failure ??= err as Error;
             }
           }
         }),
       ),
     );
     if (rateLimited) throw rateLimited;
-    if (failures > 0) this.logger.warn(`CaryRx: ${failures} of ${ids.length} order reads failed (first: ${firstFailure})`);
+    if (failure && failed === requests.length) throw failure;
+    if (failure) this.logger.warn(`${this.provider}: ${failed} of ${requests.length} status reads failed (first: ${failure.message}); their orders back off`);
     return found;
+  }
+}
+
+/** ScriptDrop: `batchSize` ids per `GET /api/v1/orders?ids[]=…`. */
+export class ScriptDropStatusReader extends BatchedStatusReader {
+  readonly provider = 'scriptdrop' as const;
+
+  constructor(
+    private readonly scriptdrop: Pick<ScriptDropService, 'getOrders'>,
+    batchSize: number,
+    concurrency: number,
+  ) {
+    super(batchSize, concurrency);
+  }
+
+  protected async fetch(ids: string[]): Promise<Array<[string, OrderObservation]>> {
+    return (await this.scriptdrop.getOrders(ids)).map((order) => [order.id, scriptDropObservation(order)]);
+  }
+}
+
+/** CaryRx has no multi-get: `GET /v1/orders/:id` per order. */
+export class CaryRxStatusReader extends BatchedStatusReader {
+  readonly provider = 'caryrx' as const;
+
+  constructor(
+    private readonly caryrx: Pick<CaryRxService, 'getOrder'>,
+    concurrency: number,
+  ) {
+    super(1, concurrency);
+  }
+
+  protected async fetch([id]: string[]): Promise<Array<[string, OrderObservation]>> {
+    const observation = caryRxObservation(await this.caryrx.getOrder(id));
+    if (!observation) throw new Error('the answer has no order_status');
+    return [[id, observation]];
   }
 }
