@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { CARYRX_ORDER_STATUSES } from 'nestjs-fulfilment';
-import { decide } from './order-state-machine.js';
+import { decide, type OrderState } from './order-state-machine.js';
 import { CARYRX_STATUS_TABLE } from '../caryrx/caryrx-observation.js';
 
 const normalised = (status: string) => CARYRX_STATUS_TABLE[status]?.status;
@@ -40,6 +40,19 @@ describe('the state machine', () => {
     const d = decide(shipped, observe('shipped', '2026-01-01T11:00:00Z', { eta: at('2026-01-03T00:00:00Z') }));
     expect(d).toMatchObject({ outcome: 'unchanged', write: true, next: { eta: at('2026-01-03T00:00:00Z'), providerUpdatedAt: at('2026-01-01T11:00:00Z') } });
     expect(decide(shipped, observe('shipped', '2026-01-01T10:30:00Z'))).toMatchObject({ outcome: 'unchanged', write: false });
+  });
+
+  it('two observations of the same instant end in the same details whichever is applied first', () => {
+    const a = observe('shipped', '2026-01-01T10:30:00Z', { trackingUrl: '/A', eta: at('2026-01-04T00:00:00Z') });
+    const b = observe('shipped', '2026-01-01T10:30:00Z', { trackingUrl: '/B' });
+    const apply = (state: OrderState, o: ReturnType<typeof observe>): OrderState => {
+      const d = decide(state, o);
+      return d.outcome === 'stale' ? state : d.next;
+    };
+    const ab = apply(apply(shipped, a), b);
+    const ba = apply(apply(shipped, b), a);
+    expect(ab).toEqual(ba);
+    expect(ab).toMatchObject({ trackingUrl: '/B', eta: at('2026-01-04T00:00:00Z') });
   });
 
   it('never moves backwards: a lower rank, or a lower step within one status, is stale', () => {

@@ -132,7 +132,10 @@ export function decide(current: OrderState, observation: OrderObservation): Deci
   const stored = current.providerUpdatedAt;
   if (timestamp && stored && timestamp.getTime() < stored.getTime()) return { outcome: 'stale', reason: 'older provider timestamp' };
 
-  const details = changedDetails(current, observation);
+  // The same instant seen twice (two replicas, two deliveries): each detail keeps the greater value,
+  // so the result is the same whichever copy is applied first.
+  const sameInstant = timestamp !== null && stored !== null && timestamp.getTime() === stored.getTime();
+  const details = changedDetails(current, observation, sameInstant);
   const providerUpdatedAt = timestamp && (!stored || timestamp.getTime() > stored.getTime()) ? timestamp : stored;
   const sameStatus = current.providerStatus === providerStatus;
   if (isTerminal(current.status) && !sameStatus) return { outcome: 'stale', reason: 'order is terminal' };
@@ -161,18 +164,24 @@ export function decide(current: OrderState, observation: OrderObservation): Deci
   };
 }
 
-/** The details of `o` that differ from what `current` holds. */
-function changedDetails(current: OrderDetails, o: Partial<OrderDetails>): Partial<OrderDetails> {
+/** The details of `o` that differ from what `current` holds; `greaterOnly`: only those that sort after it. */
+function changedDetails(current: OrderDetails, o: Partial<OrderDetails>, greaterOnly = false): Partial<OrderDetails> {
   const changed: Partial<Record<DetailKey, unknown>> = {};
   for (const key of ORDER_DETAIL_KEYS) {
     const value = o[key];
     if (value === undefined) continue;
-    const same = value instanceof Date || current[key] instanceof Date
-      ? (value as Date | null)?.getTime() === (current[key] as Date | null)?.getTime()
-      : value === current[key];
-    if (!same) changed[key] = value;
+    const order = compareDetail(value, current[key]);
+    if (order !== 0 && (!greaterOnly || order > 0)) changed[key] = value;
   }
   return changed as Partial<OrderDetails>;
+}
+
+/** A fixed order over detail values: null first, dates by time, text by code unit. */
+function compareDetail(a: string | Date | null, b: string | Date | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  const x = a instanceof Date ? a.getTime() : a;
+  const y = b instanceof Date ? b.getTime() : b;
+  return x === y ? 0 : x > y ? 1 : -1;
 }
 
 /**
