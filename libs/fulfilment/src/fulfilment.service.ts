@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { CaryRxFulfilment } from './caryrx/caryrx-fulfilment.service.js';
 import { ScriptDropFulfilment } from './scriptdrop/scriptdrop-fulfilment.service.js';
 import type { FulfilmentOrder } from './orders/entities/fulfilment-order.entity.js';
-import { FulfilmentNotFoundError, FulfilmentUnsupportedOperationError } from './orders/fulfilment-errors.js';
+import { FulfilmentNotFoundError, FulfilmentUnsupportedOperationError, FulfilmentValidationError, OrderStateError } from './orders/fulfilment-errors.js';
+import { validateId } from './validation.js';
 import { OrderStore } from './orders/order-store.js';
 import { toHistoryEntry, toOrderView, type FulfilmentOrderHistoryEntry, type FulfilmentOrderView } from './orders/order-views.js';
 
@@ -14,6 +15,8 @@ import { toHistoryEntry, toOrderView, type FulfilmentOrderHistoryEntry, type Ful
  */
 @Injectable()
 export class FulfilmentService {
+  private readonly logger = new Logger('Fulfilment:Orders');
+
   constructor(
     readonly caryrx: CaryRxFulfilment,
     readonly scriptdrop: ScriptDropFulfilment,
@@ -57,6 +60,32 @@ export class FulfilmentService {
       );
     }
     return this.scriptdrop.cancel(orderId);
+  }
+
+  /**
+   * Resolves an order whose create outcome is `unknown`, for an operator who checked at the provider:
+   * `{ providerOrderId }` links it to the order found there and reads its status now (history and
+   * event as any change; a failed read is left to the sync); `{ notCreated: true }` closes it as
+   * `not_created` (terminal, with its history row and event). OrderStateError (409) when the order is
+   * not unknown, or another order holds that provider id; nothing is sent or written then.
+   */
+  async resolveUnknown(orderId: string, resolution: { providerOrderId: string } | { notCreated: true }): Promise<FulfilmentOrderView> {
+    const operation = 'resolve unknown order';
+    const providerOrderId = 'providerOrderId' in (resolution ?? {}) ? validateId((resolution as { providerOrderId: unknown }).providerOrderId, operation, 64, 'providerOrderId') : undefined;
+    if (providerOrderId === undefined && (resolution as { notCreated?: unknown })?.notCreated !== true) {
+      throw new FulfilmentValidationError(operation, [{ path: '(resolution)', message: 'must be { providerOrderId } or { notCreated: true }' }]);
+    }
+    await this.load(orderId);
+    const { order, conflict } = await this.store.resolveUnknown(orderId, providerOrderId !== undefined ? { providerOrderId } : { notCreated: true });
+    if (!order) throw new FulfilmentNotFoundError(`order ${orderId} not found`);
+    if (conflict) throw new OrderStateError(order, conflict);
+    if (providerOrderId === undefined) return toOrderView(order);
+    try {
+      return await this.refreshOrder(orderId);
+    } catch (err) {
+      this.logger.warn(`order ${orderId}: linked to ${order.provider} ${providerOrderId}; reading it failed (${(err as Error).message}), the sync will`);
+      return toOrderView(order);
+    }
   }
 
   private async load(orderId: string): Promise<FulfilmentOrder> {

@@ -4,7 +4,8 @@
  *
  *   created → accepted → in_transit → delivered
  *                     ↘ delivery_failed → returned      (and cancelled from any open status)
- *   unknown: the create call's outcome is not known (e.g. timed out after it was sent).
+ *   unknown: the create call's outcome is not known (e.g. timed out after it was sent);
+ *   not_created: an unknown order an operator closed because the provider never created it.
  *
  * Pure: it decides, OrderStore persists. It knows no provider: each provider folder hands it its
  * own status table inside the observation.
@@ -18,10 +19,11 @@ export const FULFILMENT_STATUSES = [
   'returned',
   'cancelled',
   'unknown',
+  'not_created',
 ] as const;
 export type FulfilmentStatus = (typeof FULFILMENT_STATUSES)[number];
 
-export const TERMINAL_STATUSES: ReadonlySet<FulfilmentStatus> = new Set(['delivered', 'returned', 'cancelled']);
+export const TERMINAL_STATUSES: ReadonlySet<FulfilmentStatus> = new Set(['delivered', 'returned', 'cancelled', 'not_created']);
 
 export const isTerminal = (status: FulfilmentStatus): boolean => TERMINAL_STATUSES.has(status);
 
@@ -35,6 +37,7 @@ const RANK: Record<FulfilmentStatus, number> = {
   delivered: 4,
   returned: 4,
   cancelled: 4,
+  not_created: 4,
 };
 
 /** What one provider status means: its normalised status and its order inside the provider's own flow. */

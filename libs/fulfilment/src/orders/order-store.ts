@@ -249,6 +249,36 @@ export class OrderStore {
     return order;
   }
 
+  /**
+   * An operator resolves an `unknown` order: linked to the provider's id the operator found (due for
+   * a read at once; late events for that id applied), or closed as `not_created`. `conflict` when
+   * the order is no longer unknown or another order holds that provider id; nothing is written then.
+   */
+  async resolveUnknown(orderId: string, resolution: { providerOrderId: string } | { notCreated: true }): Promise<{ order: FulfilmentOrder | null; conflict?: string }> {
+    const changes = new Changes();
+    const result = await this.db.transaction(async (s): Promise<{ order: FulfilmentOrder | null; conflict?: string }> => {
+      const current = await this.selectOrder(s, 'id = ?', [orderId], true);
+      if (!current) return { order: null };
+      if (current.status !== 'unknown' || current.providerOrderId) return { order: current, conflict: `order ${orderId} is ${current.status}, not unknown` };
+      changes.loaded.set(current.id, current);
+      const now = new Date();
+      if ('notCreated' in resolution) {
+        const next = Object.assign(new FulfilmentOrder(), current, { status: 'not_created', lastError: 'closed by an operator: not created at the provider', version: current.version + 1, nextSyncAt: null, updatedAt: now });
+        this.recordChange(changes, current, next, 'api', null);
+      } else {
+        const holder = await this.selectOrder(s, 'provider = ? AND provider_order_id = ?', [current.provider, resolution.providerOrderId], false);
+        if (holder) return { order: current, conflict: `${current.provider} order ${resolution.providerOrderId} already belongs to order ${holder.id}` };
+        const next = Object.assign(new FulfilmentOrder(), current, { providerOrderId: resolution.providerOrderId, lastError: null, nextSyncAt: now, updatedAt: now });
+        changes.orders.set(current.id, next);
+        await this.applyUnmatched(s, changes, next);
+      }
+      await this.writeChanges(s, changes);
+      return { order: changes.orders.get(current.id)! };
+    });
+    this.publish(changes);
+    return result;
+  }
+
   // --- observations --------------------------------------------------------------------------
 
   /** Applies what the provider said of one order (an API answer or a refresh), in its own transaction. */
