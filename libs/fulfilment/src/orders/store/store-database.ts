@@ -28,8 +28,15 @@ interface PgClient {
 /** SQLite turns per DataSource: shared by every store on it (a host may import the module twice). */
 const turns = new WeakMap<DataSource, Promise<unknown>>();
 
-/** Named prepared statements kept per PostgreSQL connection, at most this many distinct texts. */
-const MAX_NAMED_STATEMENTS = 2_000;
+/**
+ * Named prepared statements kept per PostgreSQL connection: at most this many texts, and only short
+ * ones. Multi-row statements vary with the batch (rows, changed columns) and are long: naming each
+ * would keep thousands of plans per connection for little reuse.
+ */
+const MAX_NAMED_STATEMENTS = 500;
+const MAX_NAMED_LENGTH = 4_000;
+/** Statement texts kept prepared (SQLite) or converted (PostgreSQL); past it the cache starts over. */
+const MAX_CACHED_STATEMENTS = 1_000;
 /**
  * Statement texts → their name and `$n` text. Process-wide: a pooled connection prepares a name
  * once, so one name must always mean one text, whichever store (a host may import the module
@@ -123,7 +130,10 @@ export class StoreDatabase {
   private sqliteSession(db: SqliteDatabase): Session {
     const prepared = (sql: string): SqliteStatement => {
       let statement = this.sqliteStatements.get(sql);
-      if (!statement) this.sqliteStatements.set(sql, (statement = db.prepare(sql)));
+      if (!statement) {
+        if (this.sqliteStatements.size >= MAX_CACHED_STATEMENTS) this.sqliteStatements.clear();
+        this.sqliteStatements.set(sql, (statement = db.prepare(sql)));
+      }
       return statement;
     };
     return {
@@ -166,10 +176,12 @@ export class StoreDatabase {
       let text = pgTexts.get(sql);
       if (text === undefined) {
         let n = 0;
-        pgTexts.set(sql, (text = sql.replace(/\?/g, () => `$${++n}`)));
+        text = sql.replace(/\?/g, () => `$${++n}`);
+        if (pgTexts.size >= MAX_CACHED_STATEMENTS) pgTexts.clear();
+        pgTexts.set(sql, text);
       }
       let name = pgNames.get(sql);
-      if (name === undefined && pgNames.size < MAX_NAMED_STATEMENTS) pgNames.set(sql, (name = `nestjs_fulfilment_${pgNames.size}`));
+      if (name === undefined && pgNames.size < MAX_NAMED_STATEMENTS && sql.length <= MAX_NAMED_LENGTH) pgNames.set(sql, (name = `nestjs_fulfilment_${pgNames.size}`));
       return client.query({ text, values: params, ...(name ? { name } : {}) });
     };
     return {
