@@ -852,11 +852,18 @@ export class OrderStore {
   private async writeChanges(s: Session, changes: Changes, { update = true, last, guarded = false }: { update?: boolean; last?: { sql: string; params: unknown[] }; guarded?: boolean } = {}): Promise<DbRow[]> {
     const statements: Array<{ with?: string; sql: string; params: unknown[] }> = [];
     const o = this.db.codec(FulfilmentOrder);
-    const orders = update ? [...changes.orders.values()].filter((order) => changedColumns(changes.loaded.get(order.id), order).length > 0) : [];
+    // Each order's changed columns, worked out once.
+    const diffs = update
+      ? [...changes.orders.values()].map((order) => ({ order, columns: changedColumns(changes.loaded.get(order.id), order) })).filter((d) => d.columns.length > 0)
+      : [];
+    const orders = diffs.map((d) => d.order);
+    const changed = new Set(diffs.flatMap((d) => d.columns));
     // Guarded: every written row's version moves by one, and the write holds only on the version read.
-    if (guarded) for (const order of orders) order.version = changes.loaded.get(order.id)!.version + 1;
+    if (guarded) {
+      for (const order of orders) order.version = changes.loaded.get(order.id)!.version + 1;
+      changed.add('version');
+    }
     if (orders.length > 0) {
-      const changed = new Set(orders.flatMap((order) => changedColumns(changes.loaded.get(order.id), order)));
       const properties = ORDER_STATE.filter((p) => changed.has(p));
       const columns = properties.map((p) => o.column(p));
       const row = `(${['?', ...(guarded ? [this.db.cast('?', 'integer')] : []), ...properties.map((p) => this.db.cast('?', o.pgType(p)))].join(', ')})`;
