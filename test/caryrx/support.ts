@@ -15,7 +15,7 @@ export interface CaryRxTestContext {
 
 /** A CaryRx simulator on its own loopback port and an app pointed at it, on a fresh test database. */
 export async function startCaryRx(
-  options: { caryrx?: Partial<CaryRxOptions>; webhooks?: Partial<NonNullable<FulfilmentModuleOptions['webhooks']>> } = {},
+  options: { caryrx?: Partial<CaryRxOptions>; webhooks?: Partial<NonNullable<FulfilmentModuleOptions['webhooks']>>; sync?: FulfilmentModuleOptions['sync'] } = {},
   extra: { providers?: ModuleMetadata['providers'] } = {},
 ): Promise<CaryRxTestContext> {
   const sim = new CaryRxSimulator({ apiKey: 'test-123', stepMs: 0 });
@@ -24,7 +24,7 @@ export async function startCaryRx(
     {
       caryrx: { baseUrl: sim.url, apiKey: sim.apiKey, environment: 'development', ...options.caryrx },
       webhooks: { secret: [SECRET, SECRET_2], ...options.webhooks },
-      sync: { enabled: false },
+      sync: { enabled: false, ...options.sync },
     },
     extra,
   );

@@ -58,7 +58,8 @@ describe('FulfilmentModule options', () => {
     const resolved = validateFulfilmentOptions(valid);
     expect(resolved.caryrx).toMatchObject({ timeoutMs: 10_000, maxRetries: 2, environment: 'development' });
     expect(resolved.webhooks).toMatchObject({ routePrefix: 'fulfilment', secrets: [SECRET], publicUrl: 'https://host.example.test' });
-    expect(resolved.sync).toEqual({ enabled: true, intervalMs: 30_000, batchSize: 50, concurrency: 4, leaseMs: 60_000 });
+    expect(resolved.sync).toEqual({ enabled: true, intervalMs: 30_000, batchSize: 50, concurrency: 4, leaseMs: 60_000, reconcileWindowMs: 1_800_000 });
+    expect(resolved.events).toEqual({ leaseMs: 30_000, redeliverIntervalMs: 5_000, maxFailures: 10 });
     expect(resolved.sandbox).toBe(false);
   });
 

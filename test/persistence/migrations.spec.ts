@@ -54,7 +54,7 @@ describe('migrations', () => {
     }
     await runner.release();
     // Every timestamp: timestamptz on PostgreSQL (an instant, whatever the writer's TZ), UTC text on SQLite.
-    expect(timestamps).toHaveLength(21);
+    expect(timestamps).toHaveLength(24);
     expect(timestamps.filter((t) => !t.endsWith(db.kind === 'postgres' ? ' timestamp with time zone' : ' datetime'))).toEqual([]);
 
     expect(await runFulfilmentMigrations(ds)).toEqual([]);
@@ -79,13 +79,13 @@ describe('migrations', () => {
 
     // The migrations up to the conversion, then the conversion alone (the ones after it are not about time).
     const conversion = FULFILMENT_MIGRATIONS.findIndex((m) => new m().name === 'FulfilmentTimestamptz1764300000000');
-    const before = await inZone('America/New_York', db, [{ op: 'migrate', count: conversion }, { op: 'place', order }]);
+    const before = await inZone('America/New_York', db, [{ op: 'migrate', count: conversion }, { op: 'place', order, columnsBefore: true }]);
     expect(before.answers[0]).toEqual(FULFILMENT_MIGRATIONS.slice(0, conversion).map((m) => new m().name));
     expect(await wallTimes()).toEqual(NEW_YORK); // as the pg driver wrote them: local wall times
 
     expect((await inZone('America/New_York', db, [{ op: 'migrate', count: conversion + 1 }])).answers[0]).toEqual(['FulfilmentTimestamptz1764300000000']);
-    const upgraded = await ds.getRepository(FulfilmentOrder).findOneByOrFail({ id: order.id });
-    expect([upgraded.createdAt, upgraded.updatedAt, upgraded.eta, upgraded.nextSyncAt]).toEqual([order.createdAt, order.updatedAt, order.eta, order.nextSyncAt]);
+    const [upgraded] = await ds.query(`SELECT created_at, updated_at, eta, next_sync_at FROM fulfilment_orders WHERE id = $1`, [order.id]);
+    expect([upgraded.created_at, upgraded.updated_at, upgraded.eta, upgraded.next_sync_at]).toEqual([order.createdAt, order.updatedAt, order.eta, order.nextSyncAt]);
     const [type] = await ds.query(`SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'fulfilment_orders' AND column_name = 'next_sync_at'`);
     expect(type).toEqual({ data_type: 'timestamp with time zone' });
 

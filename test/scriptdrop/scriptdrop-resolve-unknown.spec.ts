@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { FulfilmentEvents, FulfilmentService, FulfilmentValidationError, OrderOutcomeUnknownError, OrderStateError, type OrderStatusChangedEvent } from 'nestjs-fulfilment';
+import { FulfilmentEvents, FulfilmentService, FulfilmentUnsupportedOperationError, FulfilmentValidationError, OrderOutcomeUnknownError, OrderStateError, type OrderStatusChangedEvent } from 'nestjs-fulfilment';
 import { SCRIPTDROP_DOC_INPUT } from '../fixtures/scriptdrop-examples.js';
 import { startScriptDrop, type ScriptDropTestContext } from './support.js';
 
@@ -47,6 +47,12 @@ describe('ScriptDrop: an operator resolves an unknown order', () => {
     // Resolved once: a second resolution is refused and changes nothing.
     await expect(fulfilment.resolveUnknown(orderId, { notCreated: true })).rejects.toBeInstanceOf(OrderStateError);
     expect((await fulfilment.getOrder(orderId)).status).toBe('accepted');
+  });
+
+  it('has no automatic reconciliation (ScriptDrop documents no search): reconcileUnknown says so and changes nothing', async () => {
+    const { orderId } = await lostCreate('lost-no-search');
+    await expect(fulfilment.reconcileUnknown(orderId)).rejects.toBeInstanceOf(FulfilmentUnsupportedOperationError);
+    expect((await fulfilment.getOrder(orderId)).status).toBe('unknown');
   });
 
   it('closed as not created: terminal, with its history row and event, never synced', async () => {

@@ -13,7 +13,8 @@ import { databaseOptionsFromUrl } from '../../apps/sample-host/src/database.js';
 export type ChildStep =
   | { op: 'migrate'; count?: number }
   | { op: 'undo' }
-  | { op: 'place'; order: Partial<FulfilmentOrder> & Pick<FulfilmentOrder, 'id' | 'providerOrderId'> }
+  /** `columnsBefore`: the schema is an older one; only the columns it had are written (plain SQL). */
+  | { op: 'place'; order: Partial<FulfilmentOrder> & Pick<FulfilmentOrder, 'id' | 'providerOrderId'>; columnsBefore?: boolean }
   | { op: 'observe'; providerOrderId: string; providerStatus: string; providerTimestamp: Date }
   | { op: 'read'; id: string }
   | { op: 'claim'; dueBefore: Date };
@@ -39,7 +40,15 @@ const answers: unknown[] = [];
 for (const step of steps) {
   if (step.op === 'migrate') answers.push((await ds.runMigrations({ transaction: 'each' })).map((m) => m.name));
   if (step.op === 'undo') answers.push(await ds.undoLastMigration({ transaction: 'each' }));
-  if (step.op === 'place') answers.push((await store.placeOrder(newFulfilmentOrder({ provider: 'scriptdrop', idempotencyKey: step.order.id, status: 'accepted', ...step.order }))).order);
+  if (step.op === 'place' && step.columnsBefore) {
+    const o = step.order;
+    await ds.query(
+      `INSERT INTO fulfilment_orders (id, provider, provider_order_id, idempotency_key, status, version, sync_failures, created_at, updated_at, eta, next_sync_at)
+       VALUES ($1, 'scriptdrop', $2, $1, 'accepted', 0, 0, $3, $4, $5, $6)`,
+      [o.id, o.providerOrderId, o.createdAt, o.updatedAt, o.eta ?? null, o.nextSyncAt ?? null],
+    );
+    answers.push(o);
+  } else if (step.op === 'place') answers.push((await store.placeOrder(newFulfilmentOrder({ provider: 'scriptdrop', idempotencyKey: step.order.id, status: 'accepted', ...step.order }))).order);
   if (step.op === 'observe') {
     const { providerOrderId, providerStatus, providerTimestamp } = step;
     answers.push((await store.observe('scriptdrop', providerOrderId, { statuses: SCRIPTDROP_STATUS_TABLE, providerStatus, providerTimestamp }, 'sync')).outcome);
@@ -51,5 +60,6 @@ for (const step of steps) {
     answers.push(claimed.map((o) => o.id));
   }
 }
+await store.flushDeliveries();
 await ds.destroy();
 process.stdout.write(`${JSON.stringify({ zone: Intl.DateTimeFormat().resolvedOptions().timeZone, answers })}\n`);

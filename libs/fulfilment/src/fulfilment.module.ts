@@ -14,6 +14,7 @@ import { FULFILMENT_ENTITIES } from './orders/entities/index.js';
 import { FulfilmentEventBus } from './orders/fulfilment-event-bus.js';
 import { OrderPlacementService } from './orders/order-placement.service.js';
 import { OrderStore } from './orders/order-store.js';
+import { OutboxRelay } from './orders/outbox-relay.js';
 import { FulfilmentService } from './fulfilment.service.js';
 import { WebhookInbox } from './webhooks/webhook-inbox.js';
 import { PROVIDER_HTTP_MODULES, PROVIDER_PROVIDERS, ProviderEndpoints } from './provider-endpoints.js';
@@ -65,8 +66,13 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
         provide: OrderStore,
         inject: [FULFILMENT_DATA_SOURCE, RESOLVED_OPTIONS, FulfilmentEventBus],
         useFactory: (dataSource: DataSource, options: ResolvedFulfilmentOptions, events: FulfilmentEventBus) =>
-          new OrderStore(dataSource, { syncIntervalMs: options.sync.intervalMs, statusTables: { caryrx: CARYRX_STATUS_TABLE, scriptdrop: SCRIPTDROP_STATUS_TABLE } }, events),
+          new OrderStore(
+            dataSource,
+            { syncIntervalMs: options.sync.intervalMs, statusTables: { caryrx: CARYRX_STATUS_TABLE, scriptdrop: SCRIPTDROP_STATUS_TABLE }, events: options.events },
+            events,
+          ),
       },
+      OutboxRelay,
       OrderPlacementService,
       WebhookInbox,
       FulfilmentService,

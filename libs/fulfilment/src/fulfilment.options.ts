@@ -61,6 +61,24 @@ export interface SyncOptions {
   concurrency?: number;
   /** How long a claimed order stays leased to one replica; default 60 000 ms. */
   leaseMs?: number;
+  /**
+   * CaryRx: how long reconciliation looks for the order a create with an unknown outcome may have
+   * made (in the patient's orders) before closing it as `not_created`; default 1 800 000 ms (30 min).
+   */
+  reconcileWindowMs?: number;
+}
+
+/** Delivery of the module's domain events (the transactional outbox; see README "Events"). */
+export interface EventOptions {
+  /**
+   * How long the replica that committed an event has to deliver it to the listeners before another
+   * replica may deliver it again; default 30 000 ms.
+   */
+  leaseMs?: number;
+  /** How often each replica looks for events left undelivered (a crash, a failed listener); default 5 000 ms. */
+  redeliverIntervalMs?: number;
+  /** Failed deliveries of one event (a listener threw) after which it is no longer retried; default 10. */
+  maxFailures?: number;
 }
 
 export interface SandboxOptions {
@@ -76,6 +94,7 @@ export interface FulfilmentModuleOptions {
   scriptdrop?: ScriptDropOptions | SandboxProviderOptions;
   webhooks?: WebhookOptions;
   sync?: SyncOptions;
+  events?: EventOptions;
   /**
    * Start in-process simulators of both providers and point the clients at them. Provider blocks
    * are optional in sandbox mode and may hold only `timeoutMs` and `maxRetries`: a URL or a
@@ -99,6 +118,7 @@ export interface ResolvedFulfilmentOptions {
     maxBodyBytes: number;
   };
   sync: Required<SyncOptions>;
+  events: Required<EventOptions>;
   sandbox: false | ResolvedSandboxOptions;
   dataSource?: string;
 }
@@ -219,7 +239,7 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
   if (!isObject(raw)) {
     throw new FulfilmentOptionsError(['options must be an object']);
   }
-  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'sandbox', 'dataSource']);
+  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'events', 'sandbox', 'dataSource']);
 
   let stepMs: number | undefined;
   if (raw.sandbox === true) stepMs = 1000;
@@ -320,18 +340,27 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
   }
 
   const y = block(p, 'sync', raw.sync) ?? {};
-  unknownKeys(p, 'sync', y, ['enabled', 'intervalMs', 'batchSize', 'concurrency', 'leaseMs']);
+  unknownKeys(p, 'sync', y, ['enabled', 'intervalMs', 'batchSize', 'concurrency', 'leaseMs', 'reconcileWindowMs']);
   const sync: Required<SyncOptions> = {
     enabled: optionalBoolean(p, 'sync.enabled', y.enabled, true),
     intervalMs: optionalInt(p, 'sync.intervalMs', y.intervalMs, 1000, 30_000),
     batchSize: optionalInt(p, 'sync.batchSize', y.batchSize, 1, 50, 1000),
     concurrency: optionalInt(p, 'sync.concurrency', y.concurrency, 1, 4, 64),
     leaseMs: optionalInt(p, 'sync.leaseMs', y.leaseMs, 1000, 60_000),
+    reconcileWindowMs: optionalInt(p, 'sync.reconcileWindowMs', y.reconcileWindowMs, 0, 1_800_000),
+  };
+
+  const e = block(p, 'events', raw.events) ?? {};
+  unknownKeys(p, 'events', e, ['leaseMs', 'redeliverIntervalMs', 'maxFailures']);
+  const events: Required<EventOptions> = {
+    leaseMs: optionalInt(p, 'events.leaseMs', e.leaseMs, 1000, 30_000),
+    redeliverIntervalMs: optionalInt(p, 'events.redeliverIntervalMs', e.redeliverIntervalMs, 100, 5_000),
+    maxFailures: optionalInt(p, 'events.maxFailures', e.maxFailures, 1, 10),
   };
 
   let dataSource: string | undefined;
   if (raw.dataSource !== undefined && nonEmptyString(p, 'dataSource', raw.dataSource)) dataSource = raw.dataSource;
 
   if (p.problems.length > 0) throw new FulfilmentOptionsError(p.problems);
-  return { caryrx, scriptdrop, webhooks, sync, sandbox, dataSource };
+  return { caryrx, scriptdrop, webhooks, sync, events, sandbox, dataSource };
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CaryRxFulfilment } from './caryrx/caryrx-fulfilment.service.js';
+import { CaryRxReconciliation } from './caryrx/caryrx-reconciliation.js';
 import { ScriptDropFulfilment } from './scriptdrop/scriptdrop-fulfilment.service.js';
 import type { FulfilmentOrder } from './orders/entities/fulfilment-order.entity.js';
 import { FulfilmentNotFoundError, FulfilmentUnsupportedOperationError, FulfilmentValidationError, OrderStateError } from './orders/fulfilment-errors.js';
@@ -21,6 +22,7 @@ export class FulfilmentService {
     readonly caryrx: CaryRxFulfilment,
     readonly scriptdrop: ScriptDropFulfilment,
     private readonly store: OrderStore,
+    private readonly reconciliation: CaryRxReconciliation,
   ) {}
 
   /** The stored order; FulfilmentNotFoundError when there is none. */
@@ -86,6 +88,24 @@ export class FulfilmentService {
       this.logger.warn(`order ${orderId}: linked to ${order.provider} ${providerOrderId}; reading it failed (${(err as Error).message}), the sync will`);
       return toOrderView(order);
     }
+  }
+
+  /**
+   * Looks for the provider's order of an `unknown` CaryRx order now, as the sync does on each tick
+   * (see README, "Orders whose create outcome is unknown"): linked and its status applied when found,
+   * closed as `not_created` when the reconciliation window has passed, otherwise left unknown.
+   * Returns the order as stored afterwards. ScriptDrop documents no search:
+   * FulfilmentUnsupportedOperationError (resolve it with resolveUnknown); OrderStateError (409) when
+   * the order is not unknown.
+   */
+  async reconcileUnknown(orderId: string): Promise<FulfilmentOrderView> {
+    const order = await this.load(orderId);
+    if (order.provider !== 'caryrx') {
+      throw new FulfilmentUnsupportedOperationError(order.provider, 'reconcile unknown order', 'ScriptDrop documents no way to search its orders: resolve the order with resolveUnknown()');
+    }
+    if (order.status !== 'unknown' || order.providerOrderId) throw new OrderStateError(order, `order ${orderId} is ${order.status}, not unknown`);
+    await this.reconciliation.reconcile(order);
+    return this.getOrder(orderId);
   }
 
   private async load(orderId: string): Promise<FulfilmentOrder> {

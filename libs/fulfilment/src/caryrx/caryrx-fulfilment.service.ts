@@ -25,6 +25,7 @@ import {
 import type { CaryRxLocationInput, CaryRxOrderInput, CaryRxPatientInput, CaryRxPrescriptionInput } from './caryrx.types.js';
 import { CARYRX_DEFAULT_SHIPPING_METHOD } from './caryrx.wire.js';
 import { caryRxObservation } from './caryrx-observation.js';
+import { caryRxCreateSignature } from './caryrx-reconciliation.js';
 
 export const CARYRX_WEBHOOK_TOPICS = ['prescriptions', 'orders'] as const;
 export type CaryRxWebhookTopic = (typeof CARYRX_WEBHOOK_TOPICS)[number];
@@ -130,6 +131,7 @@ export class CaryRxFulfilment {
         hostReference: input.hostReference ?? null,
         serviceLevel: order.shippingMethod ?? CARYRX_DEFAULT_SHIPPING_METHOD,
         patientLinkId: link.id,
+        createSignature: caryRxCreateSignature(order),
       },
       async () => {
         const created = await this.caryrx.createOrder(order);

@@ -3,6 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 
 interface Emitter {
   emit(event: string, ...values: unknown[]): boolean;
+  /** EventEmitter2: calls the listeners now and resolves once the promises they return settle. */
+  emitAsync?(event: string, ...values: unknown[]): Promise<unknown[]> | false;
 }
 
 /**
@@ -35,6 +37,26 @@ export class FulfilmentEventBus implements OnModuleInit {
     }
   }
 
+  /** Whether anyone can receive events: without an emitter the outbox is not written at all. */
+  get enabled(): boolean {
+    return this.emitter !== undefined;
+  }
+
+  /**
+   * Hands an event of the outbox to the listeners: they run now (in the caller's turn), and the
+   * promise settles once the promises they returned settled. Rejects when a listener threw or
+   * rejected, so the event stays undelivered and is delivered again (at least once).
+   */
+  async deliver(name: string, payload: object): Promise<void> {
+    if (!this.emitter) return;
+    if (!this.emitter.emitAsync) {
+      this.emitter.emit(name, payload);
+      return;
+    }
+    await (this.emitter.emitAsync(name, payload) || undefined);
+  }
+
+  /** Publishes an event that is not kept in the outbox (a rejected webhook changes no state). */
   emit(name: string, payload: object): void {
     if (!this.emitter) return;
     try {

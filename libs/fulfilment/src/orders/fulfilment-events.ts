@@ -10,8 +10,13 @@ export const FulfilmentEvents = {
   WebhookRejected: 'fulfilment.webhook.rejected',
 } as const;
 
-/** Carries ids and statuses only, never patient data. */
+/**
+ * Carries ids and statuses only, never patient data. Delivered at least once (transactional
+ * outbox): a listener that must act once dedupes on `eventId`, the same on every delivery.
+ */
 export interface OrderStatusChangedEvent {
+  /** The event's id, the same on every delivery of it. */
+  eventId: string;
   orderId: string;
   provider: ProviderName;
   providerOrderId: string | null;
@@ -24,7 +29,10 @@ export interface OrderStatusChangedEvent {
   occurredAt: Date;
 }
 
+/** Delivered at least once, like OrderStatusChangedEvent: dedupe on `eventId`. */
 export interface PrescriptionEvent {
+  /** The event's id, the same on every delivery of it. */
+  eventId: string;
   prescriptionId: string;
   provider: ProviderName;
   providerPrescriptionId: string;

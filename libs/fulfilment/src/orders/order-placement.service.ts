@@ -19,6 +19,8 @@ export interface PlaceOrderRequest {
   hostReference?: string | null;
   serviceLevel?: string | null;
   patientLinkId?: string | null;
+  /** What identifies the order the create makes at the provider (ids only), for reconciliation. */
+  createSignature?: string | null;
 }
 
 /** What the provider answered to the create call. */
@@ -75,6 +77,7 @@ export class OrderPlacementService {
         hostReference: request.hostReference ?? null,
         serviceLevel: request.serviceLevel ?? null,
         patientLinkId: request.patientLinkId ?? null,
+        createSignature: request.createSignature ?? null,
       }),
     );
     // Lost a race on the same idempotency key: the other caller's order wins, nothing is sent.

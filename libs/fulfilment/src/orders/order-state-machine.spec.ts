@@ -61,4 +61,27 @@ describe('the state machine', () => {
     expect(decide(out, { statuses: CARYRX_STATUS_TABLE, providerStatus: 'shipped' })).toMatchObject({ outcome: 'stale' });
     expect(decide(shipped, { statuses: CARYRX_STATUS_TABLE, providerStatus: 'delivered' })).toMatchObject({ outcome: 'applied', next: { status: 'delivered' } });
   });
+
+  it('two different statuses of the same instant end in the same status whichever is applied first, terminal ones too', () => {
+    const apply = (state: OrderState, o: ReturnType<typeof observe>): OrderState => {
+      const d = decide(state, o);
+      return d.outcome === 'stale' ? state : d.next;
+    };
+    const pairs: Array<[string, string]> = [
+      ['delivered', 'cancelled'],
+      ['delivered', 'returned'],
+      ['out_for_delivery', 'delivery_failed'],
+      ['shipped', 'on_hold'], // a status the table does not know
+    ];
+    for (const [x, y] of pairs) {
+      const a = observe(x, '2026-01-01T12:00:00Z', { eta: at('2026-01-05T00:00:00Z'), trackingUrl: '/A' });
+      const b = observe(y, '2026-01-01T12:00:00Z', { eta: at('2026-01-04T00:00:00Z'), trackingUrl: '/B' });
+      const ab = apply(apply(shipped, a), b);
+      const ba = apply(apply(shipped, b), a);
+      expect([x, y, ab]).toEqual([x, y, ba]);
+    }
+    // Different instants keep the usual rules: a terminal order stays terminal.
+    const delivered = apply(shipped, observe('delivered', '2026-01-01T12:00:00Z'));
+    expect(decide(delivered, observe('cancelled', '2026-01-01T12:30:00Z'))).toMatchObject({ outcome: 'stale' });
+  });
 });

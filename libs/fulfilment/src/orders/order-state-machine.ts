@@ -122,6 +122,7 @@ export type Decision =
 /**
  * Decides what an observation does to an order. Rules, in order:
  * 1. A provider timestamp older than the stored one is stale, whatever the status (details too).
+ *    Another status with the same timestamp: the higher of the two (tieKey) wins, on every replica.
  * 2. A terminal order keeps its status: another status is stale; the same status may still bring
  *    newer details.
  * 3. The same provider status: unchanged, with whatever details differ.
@@ -141,7 +142,16 @@ export function decide(current: OrderState, observation: OrderObservation): Deci
   const details = changedDetails(current, observation, sameInstant);
   const providerUpdatedAt = timestamp && (!stored || timestamp.getTime() > stored.getTime()) ? timestamp : stored;
   const sameStatus = current.providerStatus === providerStatus;
-  if (isTerminal(current.status) && !sameStatus) return { outcome: 'stale', reason: 'order is terminal' };
+  // Two different statuses stamped with the same instant: which came last cannot be known, so every
+  // replica keeps the one that sorts higher (see tieKey), whichever it saw first. Also between two
+  // terminal statuses.
+  if (sameInstant && !sameStatus) {
+    if (compareTieKeys(tieKey(observation.statuses, providerStatus), tieKey(observation.statuses, current.providerStatus)) < 0) {
+      // The stored status stays; details still join, so they too end the same in either order.
+      const write = Object.keys(details).length > 0;
+      return write ? { outcome: 'unchanged', next: { ...current, ...details }, write, unknownProviderStatus: false } : { outcome: 'stale', reason: 'another status of the same instant wins' };
+    }
+  } else if (isTerminal(current.status) && !sameStatus) return { outcome: 'stale', reason: 'order is terminal' };
   if (sameStatus) {
     const write = Object.keys(details).length > 0 || providerUpdatedAt !== stored;
     return { outcome: 'unchanged', next: { ...current, ...details, providerUpdatedAt }, write, unknownProviderStatus: false };
@@ -165,6 +175,20 @@ export function decide(current: OrderState, observation: OrderObservation): Deci
     write: true,
     unknownProviderStatus: !meaning,
   };
+}
+
+/**
+ * A total order over provider statuses, the same on every replica: progress rank, then the step in
+ * the provider's flow, then the text. A status the table does not know sorts below every known one.
+ */
+function tieKey(statuses: ProviderStatusTable, providerStatus: string | null): [number, number, string] {
+  const meaning = providerStatus ? statuses[providerStatus] : undefined;
+  return meaning ? [RANK[meaning.status], meaning.step, providerStatus!] : [-2, -2, providerStatus ?? ''];
+}
+
+function compareTieKeys(a: [number, number, string], b: [number, number, string]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] > b[i] ? 1 : -1;
+  return 0;
 }
 
 /** The details of `o` that differ from what `current` holds; `greaterOnly`: only those that sort after it. */

@@ -9,6 +9,7 @@ import { PatientLocation } from './entities/patient-location.entity.js';
 import { Prescription } from './entities/prescription.entity.js';
 import { WebhookInboxEvent, type InboxOutcome } from './entities/webhook-inbox-event.entity.js';
 import { WebhookRegistration } from './entities/webhook-registration.entity.js';
+import { FulfilmentOutboxEvent } from './entities/outbox-event.entity.js';
 import { FulfilmentEventBus } from './fulfilment-event-bus.js';
 import { FulfilmentEvents, type OrderStatusChangedEvent, type PrescriptionEvent } from './fulfilment-events.js';
 import {
@@ -34,6 +35,13 @@ export interface OrderStoreSettings {
    * order event kept as `unmatched` once its order is linked.
    */
   statusTables?: Partial<Record<ProviderName, ProviderStatusTable>>;
+  /** Domain event delivery (see EventOptions); defaults as there. */
+  events?: { leaseMs: number; maxFailures: number };
+}
+
+/** Every domain event the store publishes carries the id of its outbox row: listeners dedupe on it. */
+export interface OutboxEventIdentity {
+  eventId: string;
 }
 
 /**
@@ -111,6 +119,8 @@ class Changes {
   readonly loaded = new Map<string, FulfilmentOrder>();
   readonly history: OrderStatusHistory[] = [];
   readonly events: Array<{ name: string; payload: object }> = [];
+  /** The outbox rows written for `events`, with the payload objects the listeners get. */
+  readonly outbox: Array<{ row: FulfilmentOutboxEvent; payload: object }> = [];
 }
 
 /**
@@ -123,6 +133,16 @@ class Changes {
 export class OrderStore {
   private readonly logger = new Logger('Fulfilment:Orders');
   private databaseInstance: StoreDatabase | undefined;
+  /** This replica's name on the outbox rows it delivers. */
+  readonly instanceId = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  /** Outbox deliveries settled but not yet written (one statement per event-loop turn). */
+  private readonly settled = { delivered: [] as string[], failed: [] as Array<{ id: string; failures: number; error: string }> };
+  private settling: Promise<void> = Promise.resolve();
+  private settleQueued = false;
+  /** Settlement writes queued or running. */
+  private settleWrites = 0;
+  /** Deliveries whose listeners have not settled yet. */
+  private readonly delivering = new Set<Promise<void>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -250,11 +270,17 @@ export class OrderStore {
   }
 
   /**
-   * An operator resolves an `unknown` order: linked to the provider's id the operator found (due for
-   * a read at once; late events for that id applied), or closed as `not_created`. `conflict` when
-   * the order is no longer unknown or another order holds that provider id; nothing is written then.
+   * Resolves an `unknown` order: linked to the provider's id (found by an operator, or by
+   * reconciliation, which also hands over what the provider said of it: applied at once), or closed
+   * as `not_created`. A link without an observation is due for a read at once; late events for that
+   * id are applied either way. `conflict` when the order is no longer unknown or another order holds
+   * that provider id; nothing is written then. History and events carry `source`.
    */
-  async resolveUnknown(orderId: string, resolution: { providerOrderId: string } | { notCreated: true }): Promise<{ order: FulfilmentOrder | null; conflict?: string }> {
+  async resolveUnknown(
+    orderId: string,
+    resolution: { providerOrderId: string; providerCreatedAt?: Date | null; observation?: OrderObservation } | { notCreated: true; reason?: string },
+    source: StatusChangeSource = 'api',
+  ): Promise<{ order: FulfilmentOrder | null; conflict?: string }> {
     const changes = new Changes();
     const result = await this.db.transaction(async (s): Promise<{ order: FulfilmentOrder | null; conflict?: string }> => {
       const current = await this.selectOrder(s, 'id = ?', [orderId], true);
@@ -263,20 +289,73 @@ export class OrderStore {
       changes.loaded.set(current.id, current);
       const now = new Date();
       if ('notCreated' in resolution) {
-        const next = Object.assign(new FulfilmentOrder(), current, { status: 'not_created', lastError: 'closed by an operator: not created at the provider', version: current.version + 1, nextSyncAt: null, updatedAt: now });
-        this.recordChange(changes, current, next, 'api', null);
+        const lastError = (resolution.reason ?? 'closed by an operator: not created at the provider').slice(0, 500);
+        const next = Object.assign(new FulfilmentOrder(), current, { status: 'not_created', lastError, version: current.version + 1, nextSyncAt: null, syncLeaseOwner: null, syncLeaseUntil: null, updatedAt: now });
+        this.recordChange(changes, current, next, source, null);
       } else {
         const holder = await this.selectOrder(s, 'provider = ? AND provider_order_id = ?', [current.provider, resolution.providerOrderId], false);
         if (holder) return { order: current, conflict: `${current.provider} order ${resolution.providerOrderId} already belongs to order ${holder.id}` };
-        const next = Object.assign(new FulfilmentOrder(), current, { providerOrderId: resolution.providerOrderId, lastError: null, nextSyncAt: now, updatedAt: now });
+        const next = Object.assign(new FulfilmentOrder(), current, {
+          providerOrderId: resolution.providerOrderId,
+          providerCreatedAt: resolution.providerCreatedAt ?? current.providerCreatedAt,
+          lastError: null,
+          nextSyncAt: now,
+          syncLeaseOwner: null,
+          syncLeaseUntil: null,
+          updatedAt: now,
+        });
         changes.orders.set(current.id, next);
-        await this.applyUnmatched(s, changes, next);
+        if (resolution.observation) this.applyObservation(changes, next, resolution.observation, source, now, true);
+        await this.applyUnmatched(s, changes, changes.orders.get(current.id)!);
       }
       await this.writeChanges(s, changes);
       return { order: changes.orders.get(current.id)! };
     });
     this.publish(changes);
     return result;
+  }
+
+  /**
+   * Leases up to `limit` of `provider`'s `unknown` orders that are due for reconciliation (never
+   * tried, or their next attempt has come) to `owner`, oldest first, in ONE statement; on PostgreSQL
+   * with SKIP LOCKED, so replicas take disjoint sets. Uses the partial index of unknown orders.
+   */
+  async claimUnknown(args: { owner: string; provider: ProviderName; limit: number; now: Date; leaseUntil: Date }): Promise<FulfilmentOrder[]> {
+    const o = this.db.codec(FulfilmentOrder);
+    const pg = this.db.postgres;
+    const now = o.value('syncLeaseUntil', args.now);
+    const rows = await this.db.autocommit((s) =>
+      s.all(
+        `UPDATE ${o.table} SET sync_lease_owner = ?, sync_lease_until = ?
+         WHERE id ${pg ? '= ANY(ARRAY(' : 'IN ('}
+           SELECT id FROM ${o.table}
+           WHERE provider = ? AND status = 'unknown' AND provider_order_id IS NULL
+             AND (next_sync_at IS NULL OR next_sync_at <= ?) AND (sync_lease_until IS NULL OR sync_lease_until < ?)
+           ORDER BY created_at LIMIT ${Math.floor(args.limit)}
+           ${pg ? 'FOR UPDATE SKIP LOCKED))' : ')'}
+         RETURNING ${o.columnList}`,
+        [args.owner, o.value('syncLeaseUntil', args.leaseUntil), args.provider, now, now],
+      ),
+    );
+    return rows.map((r) => o.decode(r)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** An unknown order reconciliation did not settle this time: released, tried again at `next`. */
+  async releaseUnknown(owner: string, orderId: string, next: Date): Promise<void> {
+    const o = this.db.codec(FulfilmentOrder);
+    await this.db.autocommit((s) =>
+      s.run(`UPDATE ${o.table} SET sync_lease_owner = NULL, sync_lease_until = NULL, next_sync_at = ? WHERE id = ? AND sync_lease_owner = ?`, [o.value('nextSyncAt', next), orderId, owner]),
+    );
+  }
+
+  /** Which of `providerOrderIds` local orders already hold. */
+  async heldProviderOrderIds(provider: ProviderName, providerOrderIds: string[]): Promise<Set<string>> {
+    if (providerOrderIds.length === 0) return new Set();
+    const o = this.db.codec(FulfilmentOrder);
+    const rows = await this.db.autocommit((s) =>
+      s.all(`SELECT provider_order_id FROM ${o.table} WHERE provider = ? AND provider_order_id IN (${marks(providerOrderIds.length)})`, [provider, ...providerOrderIds]),
+    );
+    return new Set(rows.map((r) => String(r.provider_order_id)));
   }
 
   // --- observations --------------------------------------------------------------------------
@@ -356,7 +435,7 @@ export class OrderStore {
     // The event says what the history row says, in the event's own (public) names.
     const { fromStatus: previousStatus, toStatus: status, fromProviderStatus: previousProviderStatus, toProviderStatus: providerStatus, createdAt: occurredAt } = row;
     const { id: orderId, provider, providerOrderId, hostReference } = after;
-    const event: OrderStatusChangedEvent = { orderId, provider, providerOrderId, hostReference, previousStatus, status, previousProviderStatus, providerStatus, source, occurredAt };
+    const event: Omit<OrderStatusChangedEvent, 'eventId'> = { orderId, provider, providerOrderId, hostReference, previousStatus, status, previousProviderStatus, providerStatus, source, occurredAt };
     changes.events.push({ name: FulfilmentEvents.OrderStatusChanged, payload: event });
   }
 
@@ -880,6 +959,8 @@ export class OrderStore {
         params: changes.history.flatMap((row) => h.values(row)),
       });
     }
+    const outbox = this.outboxInsert(changes);
+    if (outbox) statements.push(outbox);
     if (last) statements.push(last);
     if (statements.length === 0) return [];
     if (!this.db.postgres) {
@@ -904,13 +985,152 @@ export class OrderStore {
     return s.all(`${ctes.length ? `WITH ${ctes.join(', ')} ` : ''}${main.sql}`, [...statements.flatMap((st) => st.params), ...main.params]);
   }
 
-  /** Domain events of a committed transaction. A failing listener never reaches the caller. */
+  // --- the outbox of domain events ----------------------------------------------------------
+
+  /**
+   * The outbox rows of a transaction's events, leased to this replica (which delivers them right
+   * after the commit), written by the same statement as the change. Nothing when no emitter is
+   * there to receive them.
+   */
+  private outboxInsert(changes: Changes): { sql: string; params: unknown[] } | undefined {
+    if (changes.events.length === 0 || !this.events.enabled) return undefined;
+    const x = this.db.codec(FulfilmentOutboxEvent);
+    const now = new Date();
+    const leaseUntil = new Date(now.getTime() + (this.settings.events?.leaseMs ?? 30_000));
+    for (const { name, payload } of changes.events) {
+      const eventId = timeOrderedId();
+      const event = { eventId, ...payload };
+      const row: FulfilmentOutboxEvent = {
+        id: eventId,
+        name,
+        payload: JSON.stringify(event),
+        createdAt: now,
+        deliveredAt: null,
+        leaseOwner: this.instanceId,
+        leaseUntil,
+        failures: 0,
+        lastError: null,
+      };
+      changes.outbox.push({ row, payload: event });
+    }
+    return {
+      sql: `INSERT INTO ${x.table} (${x.columnList}) VALUES ${changes.outbox.map(() => `(${marks(x.columns.length)})`).join(', ')}`,
+      params: changes.outbox.flatMap(({ row }) => x.values(row)),
+    };
+  }
+
+  /**
+   * Domain events of a committed transaction, delivered from their outbox rows in the order they
+   * were written. The listeners run now; each row is marked delivered once they all succeeded, or
+   * left for redelivery. A failing listener never reaches the caller.
+   */
   private publish(changes: Changes): void {
-    for (const { name, payload } of changes.events) this.events.emit(name, payload);
+    for (const { row, payload } of changes.outbox) this.deliver(row, payload);
+  }
+
+  private deliver(row: FulfilmentOutboxEvent, payload: object): Promise<void> {
+    const delivery = this.events.deliver(row.name, payload).then(
+      () => this.settle(() => this.settled.delivered.push(row.id)),
+      (err: unknown) => {
+        const error = `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`.slice(0, 500);
+        this.logger.warn(`event ${row.id} (${row.name}): a listener failed (${error}); it will be delivered again`);
+        this.settle(() => this.settled.failed.push({ id: row.id, failures: row.failures + 1, error }));
+      },
+    );
+    this.delivering.add(delivery);
+    return delivery.finally(() => this.delivering.delete(delivery));
+  }
+
+  /**
+   * Queues a settlement; what one event-loop turn settled is written in one statement per kind.
+   * Writes run one after another on `settling`.
+   */
+  private settle(add: () => void): void {
+    add();
+    if (this.settleQueued) return;
+    this.settleQueued = true;
+    this.settleWrites++;
+    this.settling = this.settling
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => this.writeSettled())
+      .finally(() => this.settleWrites--);
+  }
+
+  private async writeSettled(): Promise<void> {
+    this.settleQueued = false;
+    const delivered = this.settled.delivered.splice(0);
+    const failed = this.settled.failed.splice(0);
+    const x = this.db.codec(FulfilmentOutboxEvent);
+    const now = new Date();
+    try {
+      if (delivered.length > 0) {
+        await this.db.autocommit((s) =>
+          s.run(`UPDATE ${x.table} SET delivered_at = ?, lease_owner = NULL, lease_until = NULL WHERE id IN (${marks(delivered.length)})`, [x.value('deliveredAt', now), ...delivered]),
+        );
+      }
+      for (const { id, failures, error } of failed) {
+        // Backed off: 1 s, 2 s, 4 s … up to 5 minutes, then claimable by any replica.
+        const retryAt = new Date(now.getTime() + Math.min(1000 * 2 ** (failures - 1), 300_000));
+        await this.db.autocommit((s) =>
+          s.run(`UPDATE ${x.table} SET failures = ?, last_error = ?, lease_owner = NULL, lease_until = ? WHERE id = ? AND delivered_at IS NULL`, [failures, error, x.value('leaseUntil', retryAt), id]),
+        );
+      }
+    } catch (err) {
+      // Not marked: the rows are delivered again once their lease ends (at least once).
+      this.logger.warn(`could not mark ${delivered.length + failed.length} delivered event(s): ${(err as Error).message}`);
+    }
+  }
+
+  /** Waits until every delivery under way has settled and its settlement is written (on shutdown, and in tests). */
+  async flushDeliveries(): Promise<void> {
+    while (this.delivering.size > 0 || this.settleWrites > 0) {
+      await Promise.all(this.delivering);
+      await this.settling;
+    }
+  }
+
+  /**
+   * Delivers events left undelivered: their replica died before marking them, or a listener failed.
+   * Claims up to `limit` rows whose lease ended, oldest first, in ONE statement (on PostgreSQL with
+   * SKIP LOCKED, so two replicas never claim one row), delivers them one after another in the order
+   * they were written, and marks them. Returns how many it claimed.
+   */
+  async redeliverPending(limit = 100): Promise<number> {
+    if (!this.events.enabled) return 0;
+    const x = this.db.codec(FulfilmentOutboxEvent);
+    const pg = this.db.postgres;
+    const now = new Date();
+    const leaseUntil = new Date(now.getTime() + (this.settings.events?.leaseMs ?? 30_000));
+    const rows = (
+      await this.db.autocommit((s) =>
+        s.all(
+          `UPDATE ${x.table} SET lease_owner = ?, lease_until = ?
+           WHERE id ${pg ? '= ANY(ARRAY(' : 'IN ('}
+             SELECT id FROM ${x.table}
+             WHERE delivered_at IS NULL AND (lease_until IS NULL OR lease_until < ?) AND failures < ?
+             ORDER BY id LIMIT ${Math.floor(limit)}
+             ${pg ? 'FOR UPDATE SKIP LOCKED))' : ')'}
+           RETURNING ${x.columnList}`,
+          [this.instanceId, x.value('leaseUntil', leaseUntil), x.value('leaseUntil', now), this.settings.events?.maxFailures ?? 10],
+        ),
+      )
+    )
+      .map((r) => x.decode(r))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    for (const row of rows) await this.deliver(row, reviveEvent(row.payload));
+    await this.flushDeliveries();
+    return rows.length;
   }
 }
 
-function prescriptionEvent(p: Prescription, previousStatus: string | null, at: Date): PrescriptionEvent {
+/** An outbox payload as listeners got it first: its instants as Dates again. */
+function reviveEvent(payload: string): object {
+  const event = JSON.parse(payload) as Record<string, unknown>;
+  for (const key of ['occurredAt']) if (typeof event[key] === 'string') event[key] = new Date(event[key] as string);
+  return event;
+}
+
+function prescriptionEvent(p: Prescription, previousStatus: string | null, at: Date): Omit<PrescriptionEvent, 'eventId'> {
   return {
     prescriptionId: p.id,
     provider: p.provider,
@@ -936,10 +1156,17 @@ function changedColumns(before: FulfilmentOrder | undefined, after: FulfilmentOr
  * A UUID whose first 48 bits are the time in ms (the version 7 layout of RFC 9562): history rows
  * written together land on the same page of the primary-key index instead of one random page each.
  */
+let lastIdMs = 0;
+let idCounter = 0;
 function timeOrderedId(): string {
   const bytes = randomBytes(16);
-  bytes.writeUIntBE(Date.now(), 0, 6);
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  // Within one millisecond a 12-bit counter follows the time (RFC 9562, method 1), so ids made by
+  // one process sort in the order they were made: the outbox delivers in that order.
+  const now = Date.now();
+  if (now > lastIdMs) [lastIdMs, idCounter] = [now, 0];
+  else if (++idCounter > 0xfff) [lastIdMs, idCounter] = [lastIdMs + 1, 0]; // borrows the next millisecond
+  bytes.writeUIntBE(lastIdMs, 0, 6);
+  bytes.writeUInt16BE(0x7000 | idCounter, 6);
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -31,6 +31,18 @@ export interface StatusReadContext {
 export const PROVIDER_STATUS_READERS = Symbol('FULFILMENT_PROVIDER_STATUS_READERS');
 
 /**
+ * Settles a provider's orders whose create outcome is unknown, where the provider documents a way
+ * to find them (CaryRx: the patient's orders). Each tick runs it for orders due for another look.
+ */
+export interface UnknownOrderReconciler {
+  readonly provider: ProviderName;
+  /** Returns how many orders it settled (linked, or closed as not created). */
+  reconcileDue(owner: string): Promise<number>;
+}
+
+export const UNKNOWN_ORDER_RECONCILERS = Symbol('FULFILMENT_UNKNOWN_ORDER_RECONCILERS');
+
+/**
  * The one way both providers are read: the ids in requests of `perRequest` ids, at most
  * `concurrency` requests in flight across the whole replica. After a 429 the remaining requests
  * are not made and the 429 is thrown. A failed request fails only its own ids (absent from the

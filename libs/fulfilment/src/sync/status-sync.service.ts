@@ -7,7 +7,7 @@ import { ProviderRateLimitError, type ProviderName } from '../http/provider-erro
 import type { OrderObservation } from '../orders/order-state-machine.js';
 import { OrderStore, type ClaimedOrder } from '../orders/order-store.js';
 import { rateLimitPauseMs } from '../orders/sync-schedule.js';
-import { PROVIDER_STATUS_READERS, type ProviderStatusReader } from './provider-status-readers.js';
+import { PROVIDER_STATUS_READERS, UNKNOWN_ORDER_RECONCILERS, type ProviderStatusReader, type UnknownOrderReconciler } from './provider-status-readers.js';
 
 /** What one sync tick did. */
 export interface SyncTickReport {
@@ -23,6 +23,8 @@ export interface SyncTickReport {
   failed: number;
   /** Orders handed back unread because their provider is paused. */
   released: number;
+  /** Orders whose create outcome was unknown, settled by reconciliation (linked, or closed as not created). */
+  reconciled: number;
   /** HTTP requests made, per provider. */
   httpCalls: Record<ProviderName, number>;
   /** Providers paused after a 429, with the time calls resume. */
@@ -59,6 +61,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedFulfilmentOptions,
     @Inject(PROVIDER_STATUS_READERS) readers: ProviderStatusReader[],
     @Optional() private readonly scheduler?: SchedulerRegistry,
+    @Optional() @Inject(UNKNOWN_ORDER_RECONCILERS) private readonly reconcilers: UnknownOrderReconciler[] = [],
   ) {
     this.readers = new Map(readers.map((r) => [r.provider, r]));
   }
@@ -136,6 +139,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
       changed: 0,
       failed: 0,
       released: 0,
+      reconciled: 0,
       httpCalls: { caryrx: 0, scriptdrop: 0 },
       pausedProviders: [],
     };
@@ -154,6 +158,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
         : undefined;
     await this.work(startedAt, report, onFullClaim);
     await second;
+    await this.reconcile(report);
     report.durationMs = Date.now() - startedAt.getTime();
     report.pausedProviders = this.pausedProviders();
     if (report.claimed > 0) {
@@ -247,6 +252,18 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     if (missing.length > 0) {
       this.logger.warn(`${provider}: ${missing.length} of ${orders.length} orders not returned by the provider`);
       await this.fail(missing, `${provider} did not return the order`, report);
+    }
+  }
+
+  /** Each reconciler settles what it can of its provider's unknown orders (skipped while the provider is paused). */
+  private async reconcile(report: SyncTickReport): Promise<void> {
+    for (const reconciler of this.reconcilers) {
+      if (this.stopping || this.isPaused(reconciler.provider, Date.now())) continue;
+      try {
+        report.reconciled += await reconciler.reconcileDue(this.instanceId);
+      } catch (err) {
+        this.logger.warn(`${reconciler.provider}: reconciling unknown orders failed: ${(err as Error).message}`);
+      }
     }
   }
 

@@ -15,6 +15,8 @@ import type { ProviderName } from '../../http/provider-errors.js';
 // The sync scans due, open orders only: terminal orders have next_sync_at NULL and fall out of
 // this partial index, so a tick's cost depends on open orders, not on every order ever made.
 @Index('ix_fulfilment_orders_due', ['nextSyncAt'], { where: 'next_sync_at IS NOT NULL' })
+// Orders whose create outcome is unknown, for reconciliation: few rows, whatever the table's size.
+@Index('ix_fulfilment_orders_unknown', ['provider', 'createdAt'], { where: "status = 'unknown'" })
 export class FulfilmentOrder extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
@@ -70,6 +72,13 @@ export class FulfilmentOrder extends FulfilmentEntity {
   /** Local id of the CaryRx patient link (NULL for ScriptDrop deliveries). */
   @Varchar('patient_link_id', 36, { nullable: true })
   patientLinkId: string | null;
+
+  /**
+   * What the create call sent that identifies the provider's order (provider ids only, never patient
+   * data), as JSON: lets reconciliation recognise an order a lost create made. See CreateSignature.
+   */
+  @Column({ type: 'text', name: 'create_signature', nullable: true })
+  createSignature: string | null;
 
   @TimestampColumn('provider_created_at', { nullable: true })
   providerCreatedAt: Date | null;
@@ -132,6 +141,7 @@ export function newFulfilmentOrder(
     samedayLocationX: null,
     samedayLocationY: null,
     patientLinkId: null,
+    createSignature: null,
     providerCreatedAt: null,
     providerUpdatedAt: null,
     lastError: null,

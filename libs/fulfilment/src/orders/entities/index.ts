@@ -5,8 +5,9 @@ import { PatientLocation } from './patient-location.entity.js';
 import { Prescription } from './prescription.entity.js';
 import { WebhookInboxEvent } from './webhook-inbox-event.entity.js';
 import { WebhookRegistration } from './webhook-registration.entity.js';
+import { FulfilmentOutboxEvent } from './outbox-event.entity.js';
 
-export { FulfilmentOrder, newFulfilmentOrder, OrderStatusHistory, PatientLink, PatientLocation, Prescription, WebhookInboxEvent, WebhookRegistration };
+export { FulfilmentOrder, newFulfilmentOrder, OrderStatusHistory, PatientLink, PatientLocation, Prescription, WebhookInboxEvent, WebhookRegistration, FulfilmentOutboxEvent };
 
 /** Every entity of the module, for the host's TypeORM `entities` setting. */
 export const FULFILMENT_ENTITIES = [
@@ -17,4 +18,5 @@ export const FULFILMENT_ENTITIES = [
   Prescription,
   WebhookInboxEvent,
   WebhookRegistration,
+  FulfilmentOutboxEvent,
 ];

@@ -3,7 +3,8 @@ import { FulfilmentEntity, TimestampColumn, Varchar } from './columns.js';
 import { FulfilmentOrder } from './fulfilment-order.entity.js';
 import type { FulfilmentStatus } from '../order-state-machine.js';
 
-export type StatusChangeSource = 'create' | 'webhook' | 'sync' | 'api';
+/** reconcile: an `unknown` order settled by reconciliation (found at the provider, or closed as not created). */
+export type StatusChangeSource = 'create' | 'webhook' | 'sync' | 'api' | 'reconcile';
 
 /** One row per real transition of an order; written in the same transaction as the order update. */
 @Entity({ name: 'fulfilment_order_status_history' })
