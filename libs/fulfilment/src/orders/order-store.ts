@@ -845,9 +845,11 @@ export class OrderStore {
   async oldestDueSyncAt(providers: ProviderName[], now: Date): Promise<Date | null> {
     if (providers.length === 0) return null;
     const o = this.db.codec(FulfilmentOrder);
+    // SQLite, without statistics, would rather walk the provider id index: every order ever made.
+    const due = this.db.postgres ? '' : ' INDEXED BY ix_fulfilment_orders_due';
     const [row] = await this.db.autocommit((s) =>
       s.all(
-        `SELECT MIN(next_sync_at) AS next_sync_at FROM ${o.table}
+        `SELECT MIN(next_sync_at) AS next_sync_at FROM ${o.table}${due}
          WHERE next_sync_at IS NOT NULL AND next_sync_at <= ? AND provider IN (${marks(providers.length)}) AND provider_order_id IS NOT NULL`,
         [o.value('nextSyncAt', now), ...providers],
       ),
