@@ -40,6 +40,7 @@ class MetricSet {
 
   constructor(prom: PromClientModule, registry: MetricsRegistry) {
     const registers = [registry as unknown as PromClient.Registry];
+    const { sources, logger } = this;
     // A metric of this name already in the registry (another copy of the module made it) is reused, not registered twice.
     const existing = <M>(name: string): M | undefined => registry.getSingleMetric(name) as M | undefined;
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -66,8 +67,6 @@ class MetricSet {
           }
         },
       });
-    const sources = this.sources;
-    const logger = this.logger;
 
     this.webhooksReceived = counter('fulfilment_webhooks_received_total', 'Provider webhooks received, by provider, topic and outcome (inbox outcome, duplicate, or the reason it was refused)', ['provider', 'topic', 'outcome']);
     this.webhookIngestion = histogram(
