@@ -123,11 +123,11 @@ export class WebhookInbox {
     });
   }
 
-  /** A stored event: counted with its outcome and time to commit, then answered. (A refused one is counted where it is answered.) */
+  /** A stored event: answered, then counted with its outcome and time to commit. (A refused one is counted where it is answered.) */
   private settled(pending: Pending, receipt: InboxReceipt): void {
+    pending.resolve(receipt);
     const { row } = pending.write;
     this.observer?.webhookHandled(row.provider, row.topic, receipt.duplicate ? 'duplicate' : (receipt.outcome ?? 'stored'), (performance.now() - pending.received) / 1000);
-    pending.resolve(receipt);
   }
 
   /** Writers take whatever has queued up and commit it as one batch. */
