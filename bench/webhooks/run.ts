@@ -1,7 +1,8 @@
 /**
  * bench/webhooks: throughput and latency of the CaryRx order-webhook route, side by side in one run
- * with (a) a bare Nest 12 endpoint doing one INSERT of the same payload into the same database and
- * (b) a raw node:http server doing nothing. On SQLite, and on PostgreSQL when it answers.
+ * with (a) the same route in a host with EventEmitter and a listener (every change also goes through
+ * the outbox), (b) a bare Nest 12 endpoint doing one INSERT of the same payload into the same
+ * database and (c) a raw node:http server doing nothing. On SQLite, and on PostgreSQL when it answers.
  *
  *   npm run bench:webhooks [-- --duration 10 --connections 16 --db sqlite|postgres|both]
  *
@@ -16,7 +17,8 @@ import { TypeOrmModule, InjectDataSource } from '@nestjs/typeorm';
 import type { INestApplication } from '@nestjs/common';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import autocannon, { type AutocannonResult } from 'autocannon';
-import { FulfilmentModule, FulfilmentOrder } from 'nestjs-fulfilment';
+import { FulfilmentEvents, FulfilmentModule, FulfilmentOrder } from 'nestjs-fulfilment';
+import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '../../test/support/test-database.js';
 
 const args = new Map<string, string>();
@@ -137,51 +139,68 @@ async function seedOrders(ds: DataSource): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) await ds.manager.insert(FulfilmentOrder, rows.slice(i, i + 500));
 }
 
-async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
+/**
+ * The module's webhook route on a fresh database of `kind`. With `events`, the host has
+ * EventEmitter and a listener: every change also writes its outbox row and is delivered and marked.
+ */
+async function benchOurs(kind: TestDatabaseKind, events: boolean): Promise<{ result: AutocannonResult; db: TestDatabase; app: INestApplication; url: string }> {
   const db: TestDatabase = await createTestDatabase(kind);
-  const logger = ['error'] as const;
-  try {
-    // Ours: the module's webhook route on the database.
-    @Module({
-      imports: [
-        TypeOrmModule.forRoot(db.options),
-        FulfilmentModule.forRoot({
-          caryrx: { baseUrl: 'http://127.0.0.1:9', apiKey: 'bench-key', environment: 'development' },
-          webhooks: { secret: SECRET },
-          sync: { enabled: false },
-        }),
-      ],
-    })
-    class OursModule {}
-    const ours = await NestFactory.create(OursModule, { logger: [...logger] });
-    const oursUrl = await listen(ours);
-    const ds = ours.get(DataSource);
-    await seedOrders(ds);
+  let delivered = 0;
+  @Module({
+    imports: [
+      TypeOrmModule.forRoot(db.options),
+      ...(events ? [EventEmitterModule.forRoot()] : []),
+      FulfilmentModule.forRoot({
+        caryrx: { baseUrl: 'http://127.0.0.1:9', apiKey: 'bench-key', environment: 'development' },
+        webhooks: { secret: SECRET },
+        sync: { enabled: false },
+      }),
+    ],
+  })
+  class OursModule {}
+  const app = await NestFactory.create(OursModule, { logger: ['error'] });
+  if (events) app.get(EventEmitter2).on(FulfilmentEvents.OrderStatusChanged, () => void delivered++);
+  const url = await listen(app);
+  const ds = app.get(DataSource);
+  await seedOrders(ds);
+  const result = await load(url, `/fulfilment/webhooks/caryrx/orders?token=${SECRET}`, orderEvent);
+  const history = await ds.query('SELECT COUNT(*) AS n FROM fulfilment_order_status_history');
+  const inbox = await ds.query('SELECT COUNT(*) AS n FROM fulfilment_webhook_inbox');
+  const outbox = events ? (await ds.query('SELECT COUNT(*) AS n FROM fulfilment_outbox WHERE delivered_at IS NOT NULL'))[0].n : 'no';
+  console.log(`  [${kind}${events ? ', events' : ''}] ours stored ${inbox[0].n} inbox rows, ${history[0].n} history rows, ${outbox} delivered outbox rows (${delivered} events heard) for ${result['2xx']} 2xx answers`);
+  return { result, db, app, url };
+}
 
-    // Bare: one INSERT per request into the same database, with the same settings.
+async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
+  // Ours first, without and with the host's EventEmitter (outbox), each on a database of its own.
+  const ours = await benchOurs(kind, false);
+  const withEvents = args.get('only') === 'ours' ? undefined : await benchOurs(kind, true);
+  await withEvents?.app.close();
+  await withEvents?.db.cleanup();
+  const ds = ours.app.get(DataSource);
+  try {
+    // Bare: one INSERT per request into the same database as ours, with the same settings.
     await ds.query('CREATE TABLE bench_bare_events (id varchar(36) PRIMARY KEY, payload text NOT NULL, received_at ' +
       (kind === 'postgres' ? 'timestamp' : 'datetime') + ' NOT NULL)');
-    @Module({ imports: [TypeOrmModule.forRoot({ ...(db.options as DataSourceOptions), migrationsRun: false })], controllers: [BareController], providers: [BareStore] })
+    @Module({ imports: [TypeOrmModule.forRoot({ ...(ours.db.options as DataSourceOptions), migrationsRun: false })], controllers: [BareController], providers: [BareStore] })
     class BareModule {}
-    const bare = await NestFactory.create(BareModule, { logger: [...logger] });
+    const bare = await NestFactory.create(BareModule, { logger: ['error'] });
     const bareUrl = await listen(bare);
 
-    // Warm both up briefly, then measure each in turn on the same machine and database.
-    const oursResult = await load(oursUrl, `/fulfilment/webhooks/caryrx/orders?token=${SECRET}`, orderEvent);
     // `--only ours` measures our route alone (for profiling with --cpu-prof).
     const only = args.get('only');
-    const bareResult = only === 'ours' ? oursResult : await load(bareUrl, '/bare/orders', orderEvent);
-    const rawResult = only === 'ours' ? oursResult : await load(raw, '/raw', orderEvent);
-
-    const history = await ds.query('SELECT COUNT(*) AS n FROM fulfilment_order_status_history');
-    const inbox = await ds.query('SELECT COUNT(*) AS n FROM fulfilment_webhook_inbox');
-    console.log(`  [${kind}] ours stored ${inbox[0].n} inbox rows, ${history[0].n} history rows for ${oursResult['2xx']} 2xx answers`);
-
-    await ours.close();
+    const bareResult = only === 'ours' ? ours.result : await load(bareUrl, '/bare/orders', orderEvent);
+    const rawResult = only === 'ours' ? ours.result : await load(raw, '/raw', orderEvent);
     await bare.close();
-    return [row(`ours (${kind})`, oursResult), row(`bare Nest INSERT (${kind})`, bareResult), row('raw node:http', rawResult)];
+    return [
+      row(`ours (${kind})`, ours.result),
+      row(`ours + events/outbox (${kind})`, withEvents?.result ?? ours.result),
+      row(`bare Nest INSERT (${kind})`, bareResult),
+      row('raw node:http', rawResult),
+    ];
   } finally {
-    await db.cleanup();
+    await ours.app.close();
+    await ours.db.cleanup();
   }
 }
 
@@ -216,12 +235,16 @@ async function main(): Promise<void> {
       console.log('  PostgreSQL does not answer: skipped');
       continue;
     }
-    const [ours, bare, rawRow] = await benchOn(kind, raw);
-    console.table([ours, bare, rawRow].map((r) => ({ endpoint: r.name, 'req/s': Math.round(r.rps), 'p50 ms': r.p50, 'p99 ms': r.p99, non2xx: r.non2xx, errors: r.errors })));
+    const [ours, withEvents, bare, rawRow] = await benchOn(kind, raw);
+    console.table([ours, withEvents, bare, rawRow].map((r) => ({ endpoint: r.name, 'req/s': Math.round(r.rps), 'p50 ms': r.p50, 'p99 ms': r.p99, non2xx: r.non2xx, errors: r.errors })));
     console.log(
       `  [${kind}] throughput ours/bare = ${(ours.rps / bare.rps).toFixed(2)}x (goal ≥ 1.0x), ` +
         `p99 ours/bare = ${(ours.p99 / Math.max(bare.p99, 1)).toFixed(2)}x (goal ≤ 1.5x), ` +
         `ours/raw node:http = ${(ours.rps / rawRow.rps).toFixed(3)}x (goal ≥ 0.1x)`,
+    );
+    console.log(
+      `  [${kind}] with events (outbox): throughput ${(withEvents.rps / ours.rps).toFixed(2)}x of ours without, ${(withEvents.rps / bare.rps).toFixed(2)}x of bare; ` +
+        `p99 ${(withEvents.p99 / Math.max(ours.p99, 1)).toFixed(2)}x of ours without`,
     );
   }
   rawServer.close();

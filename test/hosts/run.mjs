@@ -34,6 +34,9 @@
 //   DELETE /orders/:id          → fulfilment.cancelOrder(id)
 //   the module's errors answered by its FulfilmentExceptionFilter (registered by the host)
 //   an access log line per request: `<METHOD> <path without query> <status>`
+//   optional: with @nestjs/terminus installed, GET /health is a terminus check holding the module's
+//   FulfilmentHealthIndicator as `fulfilment`; with prom-client installed, GET /metrics serves the
+//   registry the module registers in (the runner checks the module's metrics moved with its checks)
 //
 // PostgreSQL hosts are skipped (not failed) when PostgreSQL does not answer at DATABASE_URL
 // (default postgres://postgres@127.0.0.1:5432/test). Exit code 1 when any host failed.
@@ -314,6 +317,64 @@ async function webhookChecks(base, secret) {
   return results;
 }
 
+/** Each module metric and the least it must read after the flows and webhookChecks above (labels the sample must carry). */
+const EXPECTED_METRICS = [
+  ['fulfilment_webhooks_received_total', { provider: 'caryrx', topic: 'caryrx.order', outcome: 'applied' }, 1],
+  ['fulfilment_webhooks_received_total', { outcome: 'unauthorized' }, 3],
+  ['fulfilment_webhooks_received_total', { outcome: 'invalid_body' }, 2],
+  ['fulfilment_webhooks_received_total', { outcome: 'too_large' }, 2],
+  ['fulfilment_webhooks_received_total', { outcome: 'unsupported_media_type' }, 1],
+  ['fulfilment_webhooks_received_total', { outcome: 'duplicate' }, 1],
+  ['fulfilment_webhook_ingestion_duration_seconds_count', { provider: 'caryrx' }, 1],
+  ['fulfilment_provider_requests_total', { provider: 'scriptdrop', operation: 'create_order' }, 1],
+  ['fulfilment_provider_requests_total', { provider: 'caryrx', operation: 'create_order' }, 1],
+  ['fulfilment_provider_request_duration_seconds_count', { provider: 'scriptdrop', operation: 'get_orders' }, 1],
+  ['fulfilment_provider_retries_total', {}, 0],
+  ['fulfilment_sync_ticks_total', { outcome: 'completed' }, 1],
+  ['fulfilment_sync_tick_duration_seconds_count', { outcome: 'completed' }, 1],
+  ['fulfilment_sync_orders_claimed_total', {}, 1],
+  ['fulfilment_sync_orders_changed_total', {}, 1],
+  ['fulfilment_sync_orders_failed_total', {}, 0],
+  ['fulfilment_orders_open', {}, 0],
+  ['fulfilment_sync_oldest_due_order_age_seconds', {}, 0],
+  ['fulfilment_events_undelivered', {}, 0],
+];
+
+/**
+ * The host's terminus /health with the module's indicator, and its /metrics with the module's
+ * metrics, when it installed them (both optional peers).
+ */
+async function observabilityChecks(base, deps) {
+  const checks = [];
+  if (deps['@nestjs/terminus']) {
+    const res = await http('GET', `${base}/health`);
+    const indicator = res.json?.details?.fulfilment;
+    const ok = res.status === 200 && indicator?.status === 'up' && indicator?.database === 'up' && indicator?.webhooks?.['caryrx.orders'] === 'confirmed';
+    checks.push({ ok, text: ok ? 'health: fulfilment up, webhooks confirmed' : `health answered ${res.status}: ${JSON.stringify(indicator ?? res.json ?? res.error)}` });
+  }
+  if (deps['prom-client']) {
+    let text = '';
+    try {
+      const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      text = res.status === 200 ? await res.text() : '';
+    } catch {
+      // reported below as no metrics
+    }
+    const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    const sum = (name, labels) =>
+      samples
+        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+        .filter((l) => Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
+        .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const declared = (name) => text.includes(`# TYPE ${name.replace(/_count$/, '')} `);
+    const short = EXPECTED_METRICS.filter(([name, labels, least]) => !declared(name) || sum(name, labels) < least).map(
+      ([name, labels, least]) => `${name}${JSON.stringify(labels)} ${declared(name) ? sum(name, labels) : 'missing'} < ${least}`,
+    );
+    checks.push({ ok: text !== '' && short.length === 0, text: text === '' ? 'no /metrics' : short.length ? `metrics: ${short.join(', ')}` : `metrics: ${new Set(EXPECTED_METRICS.map(([n]) => n)).size} of the module's moved as expected` });
+  }
+  return checks;
+}
+
 /**
  * The module's typed errors through the host's own routes, answered by the exported filter: each
  * must come back with its documented status and exactly the documented body (README, "Errors and
@@ -457,7 +518,7 @@ async function testHost(host, tarball, pgState) {
     result.parts.push(`jest ${counts.replace(/, \d+ total$/, '')} in ${secs(jest.ms)}`);
 
     progress(name, 'boot and checks');
-    await bootAndCheck({ work, result, fail, secret, patient, address, needles, dbEnv });
+    await bootAndCheck({ work, result, fail, secret, patient, address, needles, dbEnv, deps });
   } finally {
     if (database === 'postgres' && !flag('keep-schemas')) {
       await withPg((c) => c.query(`drop schema if exists "${schema}" cascade`)).catch(() => undefined);
@@ -466,7 +527,7 @@ async function testHost(host, tarball, pgState) {
   return result;
 }
 
-async function bootAndCheck({ work, result, fail, secret, patient, address, needles, dbEnv }) {
+async function bootAndCheck({ work, result, fail, secret, patient, address, needles, dbEnv, deps }) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = cleanEnv({
@@ -541,6 +602,10 @@ async function bootAndCheck({ work, result, fail, secret, patient, address, need
     result.parts.push(`errors ${errors.map((e) => e.shown).join('/')}`);
     const wrongErrors = errors.filter((e) => !e.ok);
     if (wrongErrors.length) fail(`error answers: ${wrongErrors.map((e) => `${e.shown} (expected ${e.expect} ${e.type})`).join(', ')}`);
+    for (const check of await observabilityChecks(base, deps)) {
+      result.parts.push(check.text);
+      if (!check.ok) fail(check.text);
+    }
   } finally {
     killGroup(child, 'SIGTERM');
     await Promise.race([closed, sleep(10_000)]);

@@ -51,6 +51,9 @@ const MISTAKES: Array<[string, Record<string, unknown>, string]> = [
     'caryrx.apiKey must not be set with sandbox (the simulators replace the provider; remove sandbox to use it)',
   ],
   ['sandbox beside a ScriptDrop secret', { sandbox: { stepMs: 0 }, scriptdrop: { apiSecret: 'tesk_secret_value_42' } }, 'scriptdrop.apiSecret must not be set with sandbox'],
+  ['metrics of the wrong type', { ...valid, metrics: 'prometheus' }, 'metrics must be a boolean or an object'],
+  ['a metrics registry that is not one', { ...valid, metrics: { registry: {} } }, 'metrics.registry must be a prom-client Registry'],
+  ['a typo in the metrics options', { ...valid, metrics: { registery: {} } }, 'metrics.registery is not a known option'],
 ];
 
 describe('FulfilmentModule options', () => {
@@ -61,6 +64,7 @@ describe('FulfilmentModule options', () => {
     expect(resolved.sync).toEqual({ enabled: true, intervalMs: 30_000, batchSize: 50, concurrency: 4, leaseMs: 60_000, reconcileWindowMs: 1_800_000 });
     expect(resolved.events).toEqual({ leaseMs: 30_000, redeliverIntervalMs: 5_000, maxFailures: 10 });
     expect(resolved.sandbox).toBe(false);
+    expect(resolved.metrics).toEqual({});
   });
 
   it('accepts sandbox mode without provider blocks', () => {

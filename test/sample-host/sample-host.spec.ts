@@ -16,6 +16,7 @@ import { postgresUrl, testDatabaseKind } from '../support/test-database.js';
 import { LogLines } from '../support/log-lines.js';
 import { sendRaw, type FullAnswer } from '../support/raw-http.js';
 import { TEST_ADAPTERS } from '../support/test-app.js';
+import { declaredMetrics, parsePrometheusText, sampleSum, type Sample } from '../support/prometheus-text.js';
 
 const ENV_KEYS = [
   'PORT', 'DATABASE_URL', 'CARYRX_BASE_URL', 'SCRIPTDROP_BASE_URL', 'FULFILMENT_WEBHOOK_SECRET', 'FULFILMENT_PUBLIC_URL',
@@ -71,6 +72,8 @@ describe('sample host (sandbox, real HTTP)', () => {
   let app: INestApplication;
   let url: string;
   let db: { url: string; cleanup: () => Promise<void> };
+  /** /metrics before the flows below. */
+  let metricsBefore: Sample[];
 
   beforeAll(async () => {
     db = await databaseUrl();
@@ -88,6 +91,7 @@ describe('sample host (sandbox, real HTTP)', () => {
     await app.listen(port, '127.0.0.1');
     url = `http://127.0.0.1:${port}`;
     await app.get(FulfilmentService).caryrx.registerWebhooks();
+    metricsBefore = parsePrometheusText((await request(url).get('/metrics').expect(200)).text);
   });
 
   afterAll(async () => {
@@ -96,9 +100,10 @@ describe('sample host (sandbox, real HTTP)', () => {
     restoreEnv();
   });
 
-  it('answers /health with the database check', async () => {
+  it('answers /health with the database check and the fulfilment indicator', async () => {
     const res = await request(url).get('/health').expect(200);
     expect(res.body.details.database.status).toBe('up');
+    expect(res.body.details.fulfilment).toMatchObject({ status: 'up', database: 'up' });
   });
 
   it('serves the OpenAPI document with the host routes and both webhook routes', async () => {
@@ -193,6 +198,44 @@ describe('sample host (sandbox, real HTTP)', () => {
     expect(badId.body).toMatchObject({ statusCode: 400, type: 'invalid_input', fields: [{ path: 'id', message: 'must be a UUID' }] });
     const missing = await request(url).get('/orders/00000000-0000-4000-8000-000000000000').expect(404);
     expect(missing.body).toMatchObject({ statusCode: 404, error: 'Not Found', type: 'not_found' });
+  });
+
+  it('serves /metrics: the metrics of the module with their labels, moved by the flows above', async () => {
+    const res = await request(url).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(declaredMetrics(res.text)).toMatchObject({
+      fulfilment_webhooks_received_total: 'counter',
+      fulfilment_webhook_ingestion_duration_seconds: 'histogram',
+      fulfilment_provider_requests_total: 'counter',
+      fulfilment_provider_request_duration_seconds: 'histogram',
+      fulfilment_provider_retries_total: 'counter',
+      fulfilment_sync_ticks_total: 'counter',
+      fulfilment_sync_tick_duration_seconds: 'histogram',
+      fulfilment_sync_orders_claimed_total: 'counter',
+      fulfilment_sync_orders_changed_total: 'counter',
+      fulfilment_sync_orders_failed_total: 'counter',
+      fulfilment_orders_open: 'gauge',
+      fulfilment_sync_oldest_due_order_age_seconds: 'gauge',
+      fulfilment_events_undelivered: 'gauge',
+    });
+    const after = parsePrometheusText(res.text);
+    const moved = (name: string, labels: Record<string, string>) => sampleSum(after, name, labels) - sampleSum(metricsBefore, name, labels);
+    // The CaryRx order moved by webhooks, the deliveries by the sync, each call to a simulator counted.
+    expect(moved('fulfilment_webhooks_received_total', { provider: 'caryrx', topic: 'caryrx.order', outcome: 'applied' })).toBeGreaterThanOrEqual(3);
+    expect(moved('fulfilment_webhook_ingestion_duration_seconds_count', { provider: 'caryrx', topic: 'caryrx.order' })).toBeGreaterThanOrEqual(3);
+    expect(moved('fulfilment_provider_requests_total', { provider: 'caryrx', operation: 'create_order' })).toBe(1);
+    expect(moved('fulfilment_provider_requests_total', { provider: 'scriptdrop', operation: 'create_order' })).toBe(5);
+    expect(moved('fulfilment_provider_requests_total', { provider: 'scriptdrop', operation: 'cancel_order', status: '204' })).toBe(1);
+    expect(moved('fulfilment_provider_requests_total', { provider: 'scriptdrop', operation: 'get_orders', status: '200' })).toBeGreaterThan(0);
+    expect(moved('fulfilment_sync_ticks_total', { outcome: 'completed' })).toBeGreaterThan(0);
+    expect(moved('fulfilment_sync_orders_claimed_total', {})).toBeGreaterThan(0);
+    expect(moved('fulfilment_sync_orders_changed_total', {})).toBeGreaterThanOrEqual(4);
+    // Every delivery is delivered or cancelled by now: no open ScriptDrop order.
+    expect(sampleSum(after, 'fulfilment_orders_open', { provider: 'scriptdrop' })).toBe(0);
+    expect(after.filter((s) => s.name === 'fulfilment_sync_oldest_due_order_age_seconds')).toHaveLength(1);
+    expect(after.filter((s) => s.name === 'fulfilment_events_undelivered')).toHaveLength(1);
+    // No label value is an id: the orders above have UUIDs and provider ids.
+    expect(after.filter((s) => Object.values(s.labels).some((v) => /[0-9a-f]{8}-[0-9a-f]{4}-/i.test(v) || /^\d{5,}$/.test(v)))).toEqual([]);
   });
 });
 

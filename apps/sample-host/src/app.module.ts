@@ -11,6 +11,7 @@ import { HealthController } from './health.controller.js';
 import { OrdersController } from './orders.controller.js';
 import { CheckoutController } from './checkout.controller.js';
 import { OrderEventsListener } from './order-events.listener.js';
+import { MetricsController } from './metrics.controller.js';
 import { APP_FILTER } from '@nestjs/core';
 
 @Module({
@@ -30,7 +31,7 @@ import { APP_FILTER } from '@nestjs/core';
       useFactory: fulfilmentOptionsFromEnv,
     }),
   ],
-  controllers: [HealthController, CheckoutController, OrdersController],
+  controllers: [HealthController, CheckoutController, OrdersController, MetricsController],
   // The module's typed errors answer with their documented status and body (README, "Errors").
   providers: [OrderEventsListener, { provide: APP_FILTER, useClass: FulfilmentExceptionFilter }],
 })

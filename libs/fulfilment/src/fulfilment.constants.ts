@@ -6,3 +6,11 @@ export const FULFILMENT_DATA_SOURCE = Symbol('FULFILMENT_DATA_SOURCE');
 export const PROVIDER_ENDPOINTS = Symbol('FULFILMENT_PROVIDER_ENDPOINTS');
 export const CARYRX_HTTP_CLIENT = Symbol('FULFILMENT_CARYRX_HTTP_CLIENT');
 export const SCRIPTDROP_HTTP_CLIENT = Symbol('FULFILMENT_SCRIPTDROP_HTTP_CLIENT');
+
+// --- metrics ----------------------------------------------------------------------------------
+/**
+ * The module's metrics (metrics/fulfilment-metrics.ts), or null when they are off or prom-client is
+ * not installed. Each layer injects it typed as the narrow observer it declares itself
+ * (ProviderCallObserver, WebhookObserver, SyncObserver), so only metrics/ knows prom-client.
+ */
+export const FULFILMENT_METRICS = Symbol('FULFILMENT_METRICS');

@@ -24,8 +24,14 @@ import { SCRIPTDROP_MODULE_PARTS } from './scriptdrop/scriptdrop.providers.js';
 import { SYNC_MODULE_PARTS } from './sync/sync.providers.js';
 import { CARYRX_STATUS_TABLE } from './caryrx/caryrx-observation.js';
 import { SCRIPTDROP_STATUS_TABLE } from './scriptdrop/scriptdrop-observation.js';
+// metrics and health
+import { METRICS_PROVIDERS } from './metrics/metrics.providers.js';
+import { FulfilmentHealthIndicator } from './health/fulfilment-health.indicator.js';
 
 const PARTS = [CARYRX_MODULE_PARTS, SCRIPTDROP_MODULE_PARTS, SYNC_MODULE_PARTS];
+
+/** Metrics (prom-client, optional) and the terminus health indicator the host adds to its health check. */
+const OBSERVABILITY = { providers: [...METRICS_PROVIDERS, FulfilmentHealthIndicator], exports: [FulfilmentHealthIndicator] };
 
 /**
  * FulfilmentModule.forRoot(options) / forRootAsync({ imports, inject, useFactory }).
@@ -83,8 +89,8 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
       global: extras.isGlobal ?? false,
       imports: [...(base.imports ?? []), ...PROVIDER_HTTP_MODULES, TypeOrmModule.forFeature(FULFILMENT_ENTITIES, extras.dataSource)],
       controllers: [...(base.controllers ?? []), ...webhooks.controllers],
-      providers: [...(base.providers ?? []), ...core, ...PARTS.flatMap((p) => p.providers)],
-      exports: [...(base.exports ?? []), FulfilmentService, ProviderEndpoints, ...PARTS.flatMap((p) => p.exports)],
+      providers: [...(base.providers ?? []), ...core, ...PARTS.flatMap((p) => p.providers), ...OBSERVABILITY.providers],
+      exports: [...(base.exports ?? []), FulfilmentService, ProviderEndpoints, ...PARTS.flatMap((p) => p.exports), ...OBSERVABILITY.exports],
     };
   }
 }

@@ -104,6 +104,12 @@ export interface FulfilmentModuleOptions {
   sandbox?: boolean | SandboxOptions;
   /** Name of the host's TypeORM DataSource, when it is not the default one. */
   dataSource?: string;
+  /**
+   * Prometheus metrics through prom-client (an optional peer): on by default, in prom-client's
+   * global `register` (the one `@willsoto/nestjs-prometheus` serves); `{ registry }` to use another,
+   * `false` for none. Without prom-client installed there are none.
+   */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -121,6 +127,8 @@ export interface ResolvedFulfilmentOptions {
   events: Required<EventOptions>;
   sandbox: false | ResolvedSandboxOptions;
   dataSource?: string;
+  /** false: no metrics; otherwise the registry to register them in (undefined: prom-client's global one). */
+  metrics: false | { registry?: MetricsRegistry };
 }
 
 /** Sandbox mode after validation: the clock, and each simulated provider's timeouts and retries. */
@@ -239,7 +247,7 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
   if (!isObject(raw)) {
     throw new FulfilmentOptionsError(['options must be an object']);
   }
-  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'events', 'sandbox', 'dataSource']);
+  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'events', 'sandbox', 'dataSource', 'metrics']);
 
   let stepMs: number | undefined;
   if (raw.sandbox === true) stepMs = 1000;
@@ -361,6 +369,41 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
   let dataSource: string | undefined;
   if (raw.dataSource !== undefined && nonEmptyString(p, 'dataSource', raw.dataSource)) dataSource = raw.dataSource;
 
+  const metrics = metricsOptions(p, raw.metrics);
+
   if (p.problems.length > 0) throw new FulfilmentOptionsError(p.problems);
-  return { caryrx, scriptdrop, webhooks, sync, events, sandbox, dataSource };
+  return { caryrx, scriptdrop, webhooks, sync, events, sandbox, dataSource, metrics };
+}
+
+// --- metrics ------------------------------------------------------------------------------------
+
+/**
+ * What the module needs of a prom-client `Registry` (declared here so the types do not require
+ * prom-client): a prom-client Registry, whichever copy of prom-client made it, fits.
+ */
+export interface MetricsRegistry {
+  registerMetric(metric: never): void;
+  getSingleMetric(name: string): unknown;
+}
+
+export interface MetricsOptions {
+  /** The prom-client Registry to register the metrics in; default prom-client's global `register`. */
+  registry?: MetricsRegistry;
+}
+
+function metricsOptions(p: ProblemList, v: unknown): ResolvedFulfilmentOptions['metrics'] {
+  if (v === undefined || v === true) return {};
+  if (v === false) return false;
+  if (!isObject(v)) {
+    p.add('metrics', 'must be a boolean or an object');
+    return false;
+  }
+  unknownKeys(p, 'metrics', v, ['registry']);
+  const registry = v.registry as Partial<Record<keyof MetricsRegistry, unknown>> | undefined;
+  if (registry === undefined) return {};
+  if (!isObject(registry) || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
+    p.add('metrics.registry', 'must be a prom-client Registry');
+    return false;
+  }
+  return { registry: registry as MetricsRegistry };
 }

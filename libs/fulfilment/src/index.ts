@@ -15,6 +15,9 @@ export {
   type SandboxProviderOptions,
   type FulfilmentModuleOptions,
 } from './fulfilment.options.js';
+// metrics and health
+export type { MetricsOptions, MetricsRegistry } from './fulfilment.options.js';
+export { FulfilmentHealthIndicator, type FulfilmentHealthOptions, type FulfilmentHealthResult } from './health/fulfilment-health.indicator.js';
 export * from './http/index.js';
 export {
   FulfilmentError,

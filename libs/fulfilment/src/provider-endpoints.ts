@@ -1,9 +1,9 @@
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { Logger, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import type { AxiosInstance } from 'axios';
-import { CARYRX_HTTP_CLIENT, PROVIDER_ENDPOINTS, RESOLVED_OPTIONS, SCRIPTDROP_HTTP_CLIENT } from './fulfilment.constants.js';
+import { CARYRX_HTTP_CLIENT, FULFILMENT_METRICS, PROVIDER_ENDPOINTS, RESOLVED_OPTIONS, SCRIPTDROP_HTTP_CLIENT } from './fulfilment.constants.js';
 import type { CaryRxOptions, ResolvedFulfilmentOptions, ScriptDropOptions } from './fulfilment.options.js';
-import { ProviderHttpClient } from './http/provider-http-client.js';
+import { ProviderHttpClient, type ProviderCallObserver } from './http/provider-http-client.js';
 import type { FulfilmentSandbox } from './sandbox/sandbox-runtime.js';
 
 /** Where each provider is reached. In sandbox mode both point at in-process simulators. */
@@ -64,12 +64,13 @@ export const PROVIDER_PROVIDERS: Provider[] = [
   { provide: ProviderEndpoints, useExisting: PROVIDER_ENDPOINTS },
   {
     provide: CARYRX_HTTP_CLIENT,
-    inject: [PROVIDER_ENDPOINTS, CARYRX_AXIOS],
-    useFactory: ({ caryrx }: ProviderEndpoints, axios: AxiosInstance) =>
+    inject: [PROVIDER_ENDPOINTS, CARYRX_AXIOS, FULFILMENT_METRICS],
+    useFactory: ({ caryrx }: ProviderEndpoints, axios: AxiosInstance, metrics: ProviderCallObserver | null) =>
       caryrx
         ? new ProviderHttpClient({
             provider: 'caryrx',
             axios,
+            observer: metrics ?? undefined,
             baseUrl: caryrx.baseUrl,
             authHeaders: { apikey: caryrx.apiKey },
             timeoutMs: caryrx.timeoutMs,
@@ -79,12 +80,13 @@ export const PROVIDER_PROVIDERS: Provider[] = [
   },
   {
     provide: SCRIPTDROP_HTTP_CLIENT,
-    inject: [PROVIDER_ENDPOINTS, SCRIPTDROP_AXIOS],
-    useFactory: ({ scriptdrop }: ProviderEndpoints, axios: AxiosInstance) =>
+    inject: [PROVIDER_ENDPOINTS, SCRIPTDROP_AXIOS, FULFILMENT_METRICS],
+    useFactory: ({ scriptdrop }: ProviderEndpoints, axios: AxiosInstance, metrics: ProviderCallObserver | null) =>
       scriptdrop
         ? new ProviderHttpClient({
             provider: 'scriptdrop',
             axios,
+            observer: metrics ?? undefined,
             baseUrl: scriptdrop.baseUrl,
             authHeaders: {
               authorization: `Basic ${Buffer.from(`${scriptdrop.apiKey}:${scriptdrop.apiSecret}`).toString('base64')}`,

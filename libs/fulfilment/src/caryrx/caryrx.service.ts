@@ -68,25 +68,25 @@ export class CaryRxService {
 
   async registerPrescriptionWebhook(input: CaryRxWebhookRegistrationInput): Promise<CaryRxWebhookRegistrationResult> {
     const valid = validateInput(CaryRxWebhookRegistrationInputDto, input, 'CaryRx register prescription webhook');
-    const data = await this.call<unknown>('POST', CARYRX_PATHS.prescriptionEvents, webhookRegistrationToWire(valid));
+    const data = await this.call<unknown>('register_prescription_webhook', 'POST', CARYRX_PATHS.prescriptionEvents, webhookRegistrationToWire(valid));
     return webhookRegistrationFromWire(data);
   }
 
   async registerOrderWebhook(input: CaryRxWebhookRegistrationInput): Promise<CaryRxWebhookRegistrationResult> {
     const valid = validateInput(CaryRxWebhookRegistrationInputDto, input, 'CaryRx register order webhook');
-    const data = await this.call<unknown>('POST', CARYRX_PATHS.orderEvents, webhookRegistrationToWire(valid));
+    const data = await this.call<unknown>('register_order_webhook', 'POST', CARYRX_PATHS.orderEvents, webhookRegistrationToWire(valid));
     return webhookRegistrationFromWire(data);
   }
 
   async createPatient(input: CaryRxPatientInput): Promise<CaryRxEntityRef> {
     const valid = validateInput(CaryRxPatientInputDto, input, 'CaryRx create patient');
-    return this.created('POST', CARYRX_PATHS.patients, patientToWire(valid));
+    return this.created('create_patient', 'POST', CARYRX_PATHS.patients, patientToWire(valid));
   }
 
   async getPatient(patientId: string): Promise<CaryRxPatient> {
     const id = this.id(patientId, 'CaryRx get patient');
     const path = CARYRX_PATHS.patient(id);
-    return patientFromWire(this.withId(await this.call<CaryRxPatientWire>('GET', path), 'GET', path));
+    return patientFromWire(this.withId(await this.call<CaryRxPatientWire>('get_patient', 'GET', path), 'GET', path));
   }
 
   async createPatientLocation(patientId: string, input: CaryRxLocationInput): Promise<CaryRxEntityRef> {
@@ -96,7 +96,7 @@ export class CaryRxService {
       () => this.id(patientId, operation, 'patientId'),
       () => validateInput(CaryRxLocationInputDto, input, operation),
     );
-    return this.created('POST', CARYRX_PATHS.patientLocation(id), locationToWire(id, valid));
+    return this.created('create_patient_location', 'POST', CARYRX_PATHS.patientLocation(id), locationToWire(id, valid));
   }
 
   /** Development and UAT only: in production prescriptions arrive when the pharmacy receives them. */
@@ -110,7 +110,7 @@ export class CaryRxService {
       );
     }
     const valid = validateInput(CaryRxPrescriptionInputDto, input, 'CaryRx create prescription');
-    return this.created('POST', CARYRX_PATHS.prescriptions, prescriptionToWire(valid));
+    return this.created('create_prescription', 'POST', CARYRX_PATHS.prescriptions, prescriptionToWire(valid));
   }
 
   /**
@@ -120,20 +120,20 @@ export class CaryRxService {
   async createOrder(input: CaryRxOrderInput, options: CaryRxCallOptions = {}): Promise<CaryRxOrder> {
     const valid = validateInput(CaryRxOrderInputDto, input, 'CaryRx create order');
     const path = CARYRX_PATHS.orders;
-    const data = await this.call<CaryRxOrderWire>('POST', path, orderToWire(valid), options);
+    const data = await this.call<CaryRxOrderWire>('create_order', 'POST', path, orderToWire(valid), options);
     return orderFromWire(this.withId(data, 'POST', path));
   }
 
   async getOrder(orderId: string, options: CaryRxCallOptions = {}): Promise<CaryRxOrder> {
     const id = this.id(orderId, 'CaryRx get order');
     const path = CARYRX_PATHS.order(id);
-    return orderFromWire(this.withId(await this.call<CaryRxOrderWire>('GET', path, undefined, options), 'GET', path));
+    return orderFromWire(this.withId(await this.call<CaryRxOrderWire>('get_order', 'GET', path, undefined, options), 'GET', path));
   }
 
   async getPrescription(prescriptionId: string): Promise<CaryRxPrescription> {
     const id = this.id(prescriptionId, 'CaryRx get prescription');
     const path = CARYRX_PATHS.prescription(id);
-    return prescriptionFromWire(this.withId(await this.call<CaryRxPrescriptionWire>('GET', path), 'GET', path));
+    return prescriptionFromWire(this.withId(await this.call<CaryRxPrescriptionWire>('get_prescription', 'GET', path), 'GET', path));
   }
 
   // --- internals ---------------------------------------------------------------------------------
@@ -147,14 +147,15 @@ export class CaryRxService {
     return validateId(value, operation, CARYRX_ID_MAX_LENGTH, path);
   }
 
-  private async call<T>(method: ProviderHttpMethod, path: string, body?: unknown, options: CaryRxCallOptions = {}): Promise<T> {
+  /** `operation` names the call in the metrics (a fixed name, never an id). */
+  private async call<T>(operation: string, method: ProviderHttpMethod, path: string, body?: unknown, options: CaryRxCallOptions = {}): Promise<T> {
     const client = this.requireClient();
-    const response = await client.request<T>({ method, path, body, timeoutMs: options.timeoutMs });
+    const response = await client.request<T>({ method, operation, path, body, timeoutMs: options.timeoutMs });
     return response.data;
   }
 
-  private async created(method: ProviderHttpMethod, path: string, body: unknown): Promise<CaryRxEntityRef> {
-    const data = await this.call<CaryRxEntityRefWire>(method, path, body);
+  private async created(operation: string, method: ProviderHttpMethod, path: string, body: unknown): Promise<CaryRxEntityRef> {
+    const data = await this.call<CaryRxEntityRefWire>(operation, method, path, body);
     const ref = entityRefFromWire(this.withId(data, method, path));
     return ref!;
   }

@@ -3,6 +3,8 @@ export * from './retry-policy.js';
 export {
   ProviderHttpClient,
   serializeQuery,
+  type ProviderAttemptRecord,
+  type ProviderCallObserver,
   type ProviderHttpClientConfig,
   type ProviderHttpLogger,
   type ProviderHttpMethod,

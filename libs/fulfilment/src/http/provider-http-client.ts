@@ -27,6 +27,26 @@ export type ProviderHttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type ProviderHttpLogger = Pick<LoggerService, 'log' | 'warn' | 'debug' | 'error'>;
 
+/**
+ * Told about every HTTP attempt a client makes (the module's metrics). Called synchronously on the
+ * request path: it must be cheap and must not throw.
+ */
+export interface ProviderCallObserver {
+  providerAttempt(attempt: ProviderAttemptRecord): void;
+}
+
+export interface ProviderAttemptRecord {
+  provider: ProviderName;
+  /** The request's `operation`, e.g. `get_order`: a fixed name, never an id. */
+  operation: string;
+  /** The HTTP status as a string (`200`, `429`), `timeout` or `network_error`. */
+  outcome: string;
+  /** 1 for the first attempt; more is a retry. */
+  attempt: number;
+  /** Wall-clock time of this attempt, until its answer was read. */
+  seconds: number;
+}
+
 export type ProviderQueryValue = string | number | Array<string | number> | undefined;
 export type ProviderQuery = Record<string, ProviderQueryValue>;
 
@@ -58,10 +78,17 @@ export interface ProviderHttpClientConfig {
    * text), so give each client an instance of its own. Default: a new instance.
    */
   axios?: AxiosInstance;
+  /** Told about every attempt (status, duration, retry); the module passes its metrics. */
+  observer?: ProviderCallObserver;
 }
 
 export interface ProviderRequest {
   method: ProviderHttpMethod;
+  /**
+   * A fixed name of what the request does, e.g. `get_order` (a metrics label, so never an id).
+   * Default: the method in lower case.
+   */
+  operation?: string;
   /** Starts with `/`; relative to `baseUrl`. Absolute URLs are refused (they would carry our key elsewhere). */
   path: string;
   /**
@@ -179,6 +206,7 @@ export class ProviderHttpClient {
   private readonly now: () => number;
   private readonly userAgent: string;
   private readonly backoff: BackoffOptions | undefined;
+  private readonly observer: ProviderCallObserver | undefined;
 
   constructor(config: ProviderHttpClientConfig) {
     this.provider = config.provider;
@@ -192,6 +220,7 @@ export class ProviderHttpClient {
     this.now = config.now ?? Date.now;
     this.userAgent = config.userAgent ?? 'nestjs-fulfilment';
     this.backoff = config.backoff;
+    this.observer = config.observer;
 
     const agentOptions = { keepAlive: true, maxSockets: 16, timeout: FREE_SOCKET_TIMEOUT_MS };
     this.httpAgent = new http.Agent(agentOptions);
@@ -256,6 +285,7 @@ export class ProviderHttpClient {
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const totalAttempts = this.maxRetries + 1;
     const errorBase = { provider: this.provider, method, path: logPath };
+    const operation = req.operation ?? method.toLowerCase();
     // Kept on the error: a caller can tell a refusal from the echo of an earlier attempt's success.
     const earlierFailures: AttemptFailure[] = [];
 
@@ -272,7 +302,15 @@ export class ProviderHttpClient {
 
       const started = this.now();
       const result = await this.send(method, url, body, headers, timeoutMs);
-      const elapsed = Math.max(0, Math.round(this.now() - started));
+      const elapsedExact = Math.max(0, this.now() - started);
+      const elapsed = Math.round(elapsedExact);
+      this.observer?.providerAttempt({
+        provider: this.provider,
+        operation,
+        outcome: result.kind === 'response' ? String(result.response.status) : result.kind === 'timeout' ? 'timeout' : 'network_error',
+        attempt,
+        seconds: elapsedExact / 1000,
+      });
       const line = (outcome: string, extra = '') =>
         `${method} ${logPath} -> ${outcome} in ${elapsed}ms (attempt ${attempt}/${totalAttempts})${extra}`;
 

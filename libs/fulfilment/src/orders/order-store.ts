@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ProviderName } from '../http/provider-errors.js';
-import { FulfilmentOrder } from './entities/fulfilment-order.entity.js';
+import { FulfilmentOrder, OPEN_ORDER_CONDITION } from './entities/fulfilment-order.entity.js';
 import { OrderStatusHistory, type StatusChangeSource } from './entities/order-status-history.entity.js';
 import { PatientLink } from './entities/patient-link.entity.js';
 import { PatientLocation } from './entities/patient-location.entity.js';
@@ -906,6 +906,46 @@ export class OrderStore {
       return `WHEN id IN (${marks(g.ids.length)}) THEN ${this.db.cast('?', o.pgType('nextSyncAt'))}`;
     });
     return { expression: `CASE WHEN status IN (${marks(terminal.length)}) THEN NULL ${branches.join(' ')} ELSE next_sync_at END`, params };
+  }
+
+  // --- metrics and health ----------------------------------------------------------------------
+
+  /** Open (not terminal) orders counted by provider and status: read from ix_fulfilment_orders_open alone. */
+  async countOpenOrders(): Promise<Array<{ provider: ProviderName; status: FulfilmentStatus; count: number }>> {
+    const o = this.db.codec(FulfilmentOrder);
+    const rows = await this.db.autocommit((s) => s.all(`SELECT provider, status, COUNT(*) AS n FROM ${o.table} WHERE ${OPEN_ORDER_CONDITION} GROUP BY provider, status`));
+    return rows.map((r) => ({ provider: r.provider as ProviderName, status: r.status as FulfilmentStatus, count: Number(r.n) }));
+  }
+
+  /**
+   * When the longest-waiting order the sync should have read by `now` was due (what claimDue would
+   * lease first, leased or not), or null when none is due: the first entries of ix_fulfilment_orders_due.
+   */
+  async oldestDueSyncAt(providers: ProviderName[], now: Date): Promise<Date | null> {
+    if (providers.length === 0) return null;
+    const o = this.db.codec(FulfilmentOrder);
+    // SQLite, without statistics, would rather walk the provider id index: every order ever made.
+    const due = this.db.postgres ? '' : ' INDEXED BY ix_fulfilment_orders_due';
+    const [row] = await this.db.autocommit((s) =>
+      s.all(
+        `SELECT MIN(next_sync_at) AS next_sync_at FROM ${o.table}${due}
+         WHERE next_sync_at IS NOT NULL AND next_sync_at <= ? AND provider IN (${marks(providers.length)}) AND provider_order_id IS NOT NULL`,
+        [o.value('nextSyncAt', now), ...providers],
+      ),
+    );
+    return row ? o.decode(row).nextSyncAt : null;
+  }
+
+  /** Outbox rows not yet delivered: counted in the partial index ix_fulfilment_outbox_pending alone. */
+  async countUndeliveredEvents(): Promise<number> {
+    const x = this.db.codec(FulfilmentOutboxEvent);
+    const [row] = await this.db.autocommit((s) => s.all(`SELECT COUNT(*) AS n FROM ${x.table} WHERE delivered_at IS NULL`));
+    return Number(row.n);
+  }
+
+  /** Resolves once the database answered a trivial query (the health check). */
+  async ping(): Promise<void> {
+    await this.db.autocommit((s) => s.all('SELECT 1 AS ok'));
   }
 
   // --- writing -------------------------------------------------------------------------------

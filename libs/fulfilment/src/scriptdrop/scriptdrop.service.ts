@@ -55,18 +55,18 @@ export class ScriptDropService {
    */
   async createOrder(input: ScriptDropOrderInput, options: ScriptDropCallOptions = {}): Promise<ScriptDropOrder> {
     const valid = validateInput(ScriptDropOrderInputDto, input, 'ScriptDrop create order');
-    return this.orderCall({ method: 'POST', path: SCRIPTDROP_PATHS.orders, body: orderToWire(valid), timeoutMs: options.timeoutMs });
+    return this.orderCall({ method: 'POST', operation: 'create_order', path: SCRIPTDROP_PATHS.orders, body: orderToWire(valid), timeoutMs: options.timeoutMs });
   }
 
   /** Cancels an order (204). ScriptDrop refuses unless it is `new` or `submitted to courier` (ProviderValidationError). */
   async cancelOrder(orderId: string, options: ScriptDropCallOptions = {}): Promise<void> {
     const id = this.id(orderId, 'ScriptDrop cancel order');
-    await this.requireClient().request({ method: 'DELETE', path: SCRIPTDROP_PATHS.order(id), timeoutMs: options.timeoutMs });
+    await this.requireClient().request({ method: 'DELETE', operation: 'cancel_order', path: SCRIPTDROP_PATHS.order(id), timeoutMs: options.timeoutMs });
   }
 
   async getOrder(orderId: string, options: ScriptDropCallOptions = {}): Promise<ScriptDropOrder> {
     const id = this.id(orderId, 'ScriptDrop get order');
-    return this.orderCall({ method: 'GET', path: SCRIPTDROP_PATHS.order(id), timeoutMs: options.timeoutMs });
+    return this.orderCall({ method: 'GET', operation: 'get_order', path: SCRIPTDROP_PATHS.order(id), timeoutMs: options.timeoutMs });
   }
 
   /**
@@ -79,6 +79,7 @@ export class ScriptDropService {
     const path = SCRIPTDROP_PATHS.orders;
     const response = await this.requireClient().request<unknown>({
       method: 'GET',
+      operation: 'get_orders',
       path,
       query: { [SCRIPTDROP_IDS_QUERY_KEY]: [...new Set(ids)] },
       timeoutMs: options.timeoutMs,
@@ -96,7 +97,7 @@ export class ScriptDropService {
       () => this.id(orderId, operation, 'orderId'),
       () => validateInput(ScriptDropAddPrescriptionDto, prescription, operation),
     );
-    return this.orderCall({ method: 'POST', path: SCRIPTDROP_PATHS.prescriptions(id), body: addPrescriptionToWire(valid), timeoutMs: options.timeoutMs });
+    return this.orderCall({ method: 'POST', operation: 'add_prescription', path: SCRIPTDROP_PATHS.prescriptions(id), body: addPrescriptionToWire(valid), timeoutMs: options.timeoutMs });
   }
 
   /** Removes a prescription (by Rx number) from an order (204). */
@@ -107,7 +108,7 @@ export class ScriptDropService {
       () => this.id(orderId, operation, 'orderId'),
       () => this.id(rxNumber, operation, 'rxNumber'),
     );
-    await this.requireClient().request({ method: 'DELETE', path: SCRIPTDROP_PATHS.prescription(id, rx), timeoutMs: options.timeoutMs });
+    await this.requireClient().request({ method: 'DELETE', operation: 'remove_prescription', path: SCRIPTDROP_PATHS.prescription(id, rx), timeoutMs: options.timeoutMs });
   }
 
   /**
@@ -133,6 +134,7 @@ export class ScriptDropService {
     const path = SCRIPTDROP_PATHS.pharmacy(id);
     const response = await this.requireClient().request<unknown>({
       method: 'GET',
+      operation: 'get_pharmacy_delivery_information',
       path,
       query: deliveryInformationToQuery(valid),
       timeoutMs: options.timeoutMs,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomBytes } from 'node:crypto';
-import { RESOLVED_OPTIONS } from '../fulfilment.constants.js';
+import { FULFILMENT_METRICS, RESOLVED_OPTIONS } from '../fulfilment.constants.js';
 import type { ResolvedFulfilmentOptions } from '../fulfilment.options.js';
 import { ProviderRateLimitError, type ProviderName } from '../http/provider-errors.js';
 import type { OrderObservation } from '../orders/order-state-machine.js';
@@ -29,6 +29,11 @@ export interface SyncTickReport {
   httpCalls: Record<ProviderName, number>;
   /** Providers paused after a 429, with the time calls resume. */
   pausedProviders: Array<{ provider: ProviderName; until: Date }>;
+}
+
+/** Told about every tick (the module's metrics): its report, or that it failed and after how long. Never throws. */
+export interface SyncObserver {
+  syncTick(outcome: { report: SyncTickReport } | { failedAfterMs: number }): void;
 }
 
 /** Name of the interval in SchedulerRegistry (a second module instance gets a suffix). */
@@ -61,6 +66,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedFulfilmentOptions,
     @Inject(PROVIDER_STATUS_READERS) readers: ProviderStatusReader[],
     @Optional() private readonly scheduler?: SchedulerRegistry,
+    @Optional() @Inject(FULFILMENT_METRICS) private readonly observer?: SyncObserver | null,
     @Optional() @Inject(UNKNOWN_ORDER_RECONCILERS) private readonly reconcilers: UnknownOrderReconciler[] = [],
   ) {
     this.readers = new Map(readers.map((r) => [r.provider, r]));
@@ -107,7 +113,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
    */
   runOnce(): Promise<SyncTickReport> {
     // `running` never rejects: it only orders ticks; the caller gets this tick's own outcome.
-    const run = (this.running ?? Promise.resolve()).then(() => this.tick());
+    const run = (this.running ?? Promise.resolve()).then(() => this.observedTick());
     const settled: Promise<void> = run.then(
       () => undefined,
       () => undefined,
@@ -127,6 +133,19 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     this.runOnce().catch((err: unknown) => {
       this.logger.error(`sync tick failed: ${err instanceof Error ? err.message : String(err)}`);
     });
+  }
+
+  /** A tick, reported to the observer whether it completes or fails. */
+  private async observedTick(): Promise<SyncTickReport> {
+    const started = Date.now();
+    try {
+      const report = await this.tick();
+      this.observer?.syncTick({ report });
+      return report;
+    } catch (err) {
+      this.observer?.syncTick({ failedAfterMs: Date.now() - started });
+      throw err;
+    }
   }
 
   private async tick(): Promise<SyncTickReport> {

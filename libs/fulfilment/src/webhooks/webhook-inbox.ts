@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { FULFILMENT_METRICS } from '../fulfilment.constants.js';
 import type { ProviderName } from '../http/provider-errors.js';
 import { OrderStore, storedObservation, type InboxEffect, type InboxResult, type InboxWrite } from '../orders/order-store.js';
 
@@ -20,6 +22,16 @@ export interface InboxEntry {
 }
 
 export type InboxReceipt = InboxResult;
+
+/**
+ * Told what became of each webhook (the module's metrics): `outcome` is the inbox outcome
+ * (`applied`, `unchanged`, `stale`, `unmatched`, `test`, `failed`), `duplicate`, or why it was
+ * refused (`unauthorized`, `invalid_body`, `too_large`, `unsupported_media_type`, `error`);
+ * `seconds` is the time from receipt to commit, for a stored event. Cheap, synchronous, never throws.
+ */
+export interface WebhookObserver {
+  webhookHandled(provider: ProviderName, topic: string, outcome: string, seconds?: number): void;
+}
 
 /** Stable JSON: object keys sorted at every level, so one event always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -45,6 +57,8 @@ export function inboxDedupKey(topic: string, entityId: string, status: string | 
 
 interface Pending {
   write: InboxWrite;
+  /** performance.now() at receipt. */
+  received: number;
   resolve: (receipt: InboxReceipt) => void;
   reject: (err: unknown) => void;
 }
@@ -71,7 +85,10 @@ export class WebhookInbox {
   private readonly maxWriters: number;
   private drainScheduled = false;
 
-  constructor(private readonly store: OrderStore) {
+  constructor(
+    private readonly store: OrderStore,
+    @Optional() @Inject(FULFILMENT_METRICS) private readonly observer?: WebhookObserver | null,
+  ) {
     this.maxWriters = store.concurrentWriters ? POSTGRES_WRITERS : 1;
   }
 
@@ -93,7 +110,7 @@ export class WebhookInbox {
       effect,
     };
     return new Promise<InboxReceipt>((resolve, reject) => {
-      this.pending.push({ write, resolve, reject });
+      this.pending.push({ write, received: performance.now(), resolve, reject });
       // After the event loop's I/O phase, not now: every request that phase read joins one batch
       // (one commit), instead of the first one committing alone while the others wait.
       if (!this.drainScheduled) {
@@ -106,6 +123,13 @@ export class WebhookInbox {
     });
   }
 
+  /** A stored event: answered, then counted with its outcome and time to commit. (A refused one is counted where it is answered.) */
+  private settled(pending: Pending, receipt: InboxReceipt): void {
+    pending.resolve(receipt);
+    const { row } = pending.write;
+    this.observer?.webhookHandled(row.provider, row.topic, receipt.duplicate ? 'duplicate' : (receipt.outcome ?? 'stored'), (performance.now() - pending.received) / 1000);
+  }
+
   /** Writers take whatever has queued up and commit it as one batch. */
   private drain(): void {
     while (this.writers < this.maxWriters && this.pending.length > 0) {
@@ -115,7 +139,7 @@ export class WebhookInbox {
       void this.store
         .recordInbox(batch.map((p) => p.write))
         .then(
-          (results) => batch.forEach((p, i) => { const r = results[i]; if ('refused' in r) p.reject(r.refused); else p.resolve(r); }),
+          (results) => batch.forEach((p, i) => { const r = results[i]; if ('refused' in r) p.reject(r.refused); else this.settled(p, r); }),
           (err: unknown) => batch.forEach((p) => p.reject(err)),
         )
         .finally(() => {

@@ -1,8 +1,10 @@
-import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import { FulfilmentEventBus } from '../orders/fulfilment-event-bus.js';
 import { FulfilmentEvents, type WebhookRejectedEvent } from '../orders/fulfilment-events.js';
+import { FULFILMENT_METRICS } from '../fulfilment.constants.js';
+import type { WebhookObserver } from './webhook-inbox.js';
 import type { WebhookSourceInfo } from './webhook-routes.js';
 
 const REASONS: Record<number, string> = { 400: 'invalid_body', 401: 'unauthorized', 413: 'too_large', 415: 'unsupported_media_type' };
@@ -21,6 +23,7 @@ export class WebhookResponder {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly events: FulfilmentEventBus,
+    @Optional() @Inject(FULFILMENT_METRICS) private readonly observer?: WebhookObserver | null,
   ) {}
 
   /**
@@ -29,12 +32,14 @@ export class WebhookResponder {
    */
   answer(response: unknown, request: IncomingMessage, source: WebhookSourceInfo | undefined, error: unknown, headers: Record<string, string> = {}): void {
     if (!(error instanceof HttpException)) {
+      if (source) this.observer?.webhookHandled(source.provider, source.topic, 'error');
       this.logger.error(`${source?.topic ?? 'webhook'}: could not be stored: ${(error as Error)?.message ?? 'unknown error'}`);
       return this.send(response, request, 500, { statusCode: 500, message: 'webhook could not be stored' });
     }
     const status = error.getStatus();
     const body = error.getResponse();
     const reason = REASONS[status];
+    if (source) this.observer?.webhookHandled(source.provider, source.topic, reason ?? 'rejected');
     if (reason && source) {
       const fields = typeof body === 'object' && 'fields' in body ? (body.fields as Array<{ path: string }>).map((f) => f.path) : undefined;
       const event: WebhookRejectedEvent = { provider: source.provider, topic: source.topic, reason, fields, occurredAt: new Date() };

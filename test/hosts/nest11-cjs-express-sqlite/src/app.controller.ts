@@ -1,9 +1,17 @@
 import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { FulfilmentHealthIndicator } from 'nestjs-fulfilment';
 
 @Controller()
 export class AppController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly fulfilment: FulfilmentHealthIndicator,
+  ) {}
+
   @Get('health')
-  health() {
-    return { status: 'ok' };
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.fulfilment.isHealthy('fulfilment')]);
   }
 }

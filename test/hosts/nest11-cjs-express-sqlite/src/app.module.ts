@@ -4,6 +4,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { TerminusModule } from '@nestjs/terminus';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import {
   FULFILMENT_ENTITIES,
   FULFILMENT_MIGRATIONS,
@@ -50,6 +52,10 @@ export function fulfilmentOptions(config: ConfigService): FulfilmentModuleOption
     EventEmitterModule.forRoot(),
     ScheduleModule.forRoot(),
     FulfilmentModule.forRootAsync({ isGlobal: true, inject: [ConfigService], useFactory: fulfilmentOptions }),
+    // GET /health: terminus with the module's indicator; GET /metrics: prom-client's global
+    // registry (default metrics, and the module's, which register there by default).
+    TerminusModule,
+    PrometheusModule.register(),
   ],
   controllers: [AppController, PharmacyController],
   // The module's errors answer with their documented status and body.

@@ -10,6 +10,12 @@ import type { ProviderName } from '../../http/provider-errors.js';
  *
  * Holds no patient data: ids, the host's reference, statuses, tracking and timestamps only.
  */
+/**
+ * Orders not in a terminal status, spelled once for the partial index below and the store's reads:
+ * SQLite uses a partial index only for a query that repeats its condition word for word.
+ */
+export const OPEN_ORDER_CONDITION = "status NOT IN ('delivered', 'returned', 'cancelled', 'not_created')";
+
 @Entity({ name: 'fulfilment_orders' })
 @Index('uq_fulfilment_orders_provider_order', ['provider', 'providerOrderId'], { unique: true })
 // The sync scans due, open orders only: terminal orders have next_sync_at NULL and fall out of
@@ -17,6 +23,8 @@ import type { ProviderName } from '../../http/provider-errors.js';
 @Index('ix_fulfilment_orders_due', ['nextSyncAt'], { where: 'next_sync_at IS NOT NULL' })
 // Orders whose create outcome is unknown, for reconciliation: few rows, whatever the table's size.
 @Index('ix_fulfilment_orders_unknown', ['provider', 'createdAt'], { where: "status = 'unknown'" })
+// Open orders by provider and status, for the metrics' counts: an index-only read of open orders.
+@Index('ix_fulfilment_orders_open', ['provider', 'status'], { where: OPEN_ORDER_CONDITION })
 export class FulfilmentOrder extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
