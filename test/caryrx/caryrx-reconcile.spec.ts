@@ -102,4 +102,19 @@ describe('CaryRx: reconciling orders whose create outcome is unknown', () => {
     expect(changes(orderId).at(-1)).toMatchObject({ previousStatus: 'unknown', status: 'not_created', source: 'reconcile' });
     await expect(fulfilment.reconcileUnknown(orderId)).rejects.toBeInstanceOf(OrderStateError);
   });
+
+  it('two identical lost creates cannot be told apart: neither is linked by guess or closed, an operator resolves them', async () => {
+    const rx = await prescription('amlodipine');
+    const a = await lostCreate('same-a', [rx]);
+    const b = await lostCreate('same-b', [rx]);
+    expect(a.remoteId && b.remoteId).toBeTruthy();
+    expect((await fulfilment.reconcileUnknown(a.orderId)).status).toBe('unknown');
+    expect((await fulfilment.reconcileUnknown(b.orderId)).status).toBe('unknown');
+    // Past the window too: still unknown, since CaryRx does hold orders that may be theirs.
+    const placedAt = (await fulfilment.getOrderHistory(b.orderId))[0].occurredAt.getTime();
+    await new Promise((r) => setTimeout(r, Math.max(0, placedAt + 1_600 - Date.now())));
+    expect((await ctx.t.app.get(StatusSyncService).runOnce()).reconciled).toBe(0);
+    expect((await fulfilment.getOrder(a.orderId)).status).toBe('unknown');
+    expect((await fulfilment.resolveUnknown(a.orderId, { providerOrderId: a.remoteId! })).providerOrderId).toBe(a.remoteId);
+  });
 });

@@ -30,7 +30,13 @@ export function caryRxCreateSignature(order: CaryRxOrderInput): string {
 /** How far CaryRx's clock may run behind ours: an order it dates this much before our attempt still counts. */
 const CLOCK_SKEW_MS = 120_000;
 
-export type ReconcileOutcome = 'linked' | 'not_created' | 'not_found_yet' | 'no_signature' | 'not_unknown';
+/**
+ * linked: found and linked; not_created: not found within the window, closed; not_found_yet: looked
+ * again later; ambiguous: more than one order could be the one (identical orders placed close
+ * together), left for an operator; no_signature: placed before signatures were kept; not_unknown:
+ * something else settled it meanwhile.
+ */
+export type ReconcileOutcome = 'linked' | 'not_created' | 'not_found_yet' | 'ambiguous' | 'no_signature' | 'not_unknown';
 
 /**
  * Settles CaryRx orders whose create outcome is unknown (the call timed out or broke after it was
@@ -69,7 +75,10 @@ export class CaryRxReconciliation {
       }
       outcomes.set(order.id, outcome);
       if (outcome !== 'linked' && outcome !== 'not_created') {
-        await this.store.releaseUnknown(owner, order.id, new Date(Date.now() + this.options.sync.intervalMs));
+        // An ambiguous order waits for an operator: looked at again rarely, not every tick.
+        const { intervalMs, reconcileWindowMs } = this.options.sync;
+        const after = outcome === 'ambiguous' ? Math.max(intervalMs, reconcileWindowMs) : intervalMs;
+        await this.store.releaseUnknown(owner, order.id, new Date(Date.now() + after));
       }
     }
     return outcomes;
@@ -84,6 +93,10 @@ export class CaryRxReconciliation {
     }
     const signature = JSON.parse(order.createSignature) as CaryRxCreateSignature;
     const found = await this.findCreated(order, signature);
+    if (found === 'ambiguous') {
+      this.logger.warn(`order ${order.id}: more than one CaryRx order could be the one its lost create made; resolve it with resolveUnknown()`);
+      return 'ambiguous';
+    }
     if (found) {
       const observation = caryRxObservation(found);
       const { conflict } = await this.store.resolveUnknown(order.id, { providerOrderId: found.id, providerCreatedAt: found.createdAt, observation }, 'reconcile');
@@ -101,20 +114,30 @@ export class CaryRxReconciliation {
     return 'not_created';
   }
 
-  /** The patient's order that the lost create made, if CaryRx lists one: oldest match first. */
-  private async findCreated(order: FulfilmentOrder, signature: CaryRxCreateSignature): Promise<CaryRxOrder | undefined> {
+  /**
+   * The patient's order that the lost create made, if CaryRx lists exactly one that can be it: made
+   * after the attempt, held by no local order, matching the signature, and no other unknown local
+   * order with the same signature could have made it. Identical orders placed close together cannot
+   * be told apart (CaryRx keeps no key of ours): `ambiguous`, never a guess.
+   */
+  private async findCreated(order: FulfilmentOrder, signature: CaryRxCreateSignature): Promise<CaryRxOrder | 'ambiguous' | undefined> {
     const patient = await this.caryrx.getPatient(signature.patientId);
     const since = order.createdAt.getTime() - CLOCK_SKEW_MS;
-    const recent = patient.orders
-      .filter((ref) => !ref.createdAt || ref.createdAt.getTime() >= since)
-      .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
+    const recent = patient.orders.filter((ref) => !ref.createdAt || ref.createdAt.getTime() >= since);
     const held = await this.store.heldProviderOrderIds('caryrx', recent.map((ref) => ref.id));
+    const candidates: CaryRxOrder[] = [];
     for (const ref of recent) {
       if (held.has(ref.id)) continue;
       const candidate = await this.caryrx.getOrder(ref.id);
-      if (matches(candidate, signature)) return candidate;
+      if (matches(candidate, signature)) candidates.push(candidate);
     }
-    return undefined;
+    if (candidates.length === 0) return undefined;
+    if (candidates.length > 1) return 'ambiguous';
+    const [found] = candidates;
+    // Another unknown order with the same signature, attempted before CaryRx made this one, may be its maker.
+    const madeBy = (found.createdAt?.getTime() ?? Date.now()) + CLOCK_SKEW_MS;
+    const rivals = (await this.store.unknownOrdersWithSignature('caryrx', order.createSignature!)).filter((o) => o.id !== order.id && o.createdAt.getTime() <= madeBy);
+    return rivals.length > 0 ? 'ambiguous' : found;
   }
 }
 

@@ -348,6 +348,11 @@ export class OrderStore {
     );
   }
 
+  /** `provider`'s unknown orders whose create sent `signature` (through the partial index of unknown orders). */
+  async unknownOrdersWithSignature(provider: ProviderName, signature: string): Promise<FulfilmentOrder[]> {
+    return this.db.autocommit((s) => this.selectOrders(s, `provider = ? AND status = 'unknown' AND provider_order_id IS NULL AND create_signature = ? ORDER BY created_at`, [provider, signature], false));
+  }
+
   /** Which of `providerOrderIds` local orders already hold. */
   async heldProviderOrderIds(provider: ProviderName, providerOrderIds: string[]): Promise<Set<string>> {
     if (providerOrderIds.length === 0) return new Set();
