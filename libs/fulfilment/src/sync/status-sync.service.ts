@@ -29,6 +29,12 @@ export interface SyncTickReport {
   pausedProviders: Array<{ provider: ProviderName; until: Date }>;
 }
 
+/** A tick as the ops console lists it: its report, or when it failed, when, how long and why. */
+export type SyncTickRecord = SyncTickReport & { error?: string };
+
+/** Ticks kept in memory per replica for the ops console. */
+const RECENT_TICKS = 20;
+
 /** Name of the interval in SchedulerRegistry (a second module instance gets a suffix). */
 export const STATUS_SYNC_INTERVAL_NAME = 'fulfilment.status-sync';
 
@@ -53,6 +59,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
   /** The tick in progress (or queued behind it): ticks never overlap. */
   private running: Promise<void> | undefined;
   private stopping = false;
+  private readonly recent: SyncTickRecord[] = [];
 
   constructor(
     private readonly store: OrderStore,
@@ -104,7 +111,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
    */
   runOnce(): Promise<SyncTickReport> {
     // `running` never rejects: it only orders ticks; the caller gets this tick's own outcome.
-    const run = (this.running ?? Promise.resolve()).then(() => this.tick());
+    const run = (this.running ?? Promise.resolve()).then(() => this.recorded(this.tick()));
     const settled: Promise<void> = run.then(
       () => undefined,
       () => undefined,
@@ -113,6 +120,29 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     });
     this.running = settled;
     return run;
+  }
+
+  /** This replica's last ticks, newest first (the ops console's sync page). */
+  recentTicks(): SyncTickRecord[] {
+    return [...this.recent];
+  }
+
+  /** Keeps the tick's report, or its failure, among the recent ones. */
+  private async recorded(tick: Promise<SyncTickReport>): Promise<SyncTickReport> {
+    const startedAt = new Date();
+    const keep = (record: SyncTickRecord) => {
+      this.recent.unshift(record);
+      this.recent.length = Math.min(this.recent.length, RECENT_TICKS);
+    };
+    try {
+      const report = await tick;
+      keep(report);
+      return report;
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      keep({ startedAt, durationMs: Date.now() - startedAt.getTime(), claimed: 0, fetched: 0, changed: 0, failed: 0, released: 0, httpCalls: { caryrx: 0, scriptdrop: 0 }, pausedProviders: [], error });
+      throw err;
+    }
   }
 
   /** The scheduled tick: skipped while one is still running; a failure is logged, the next runs. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { ProviderName } from '../http/provider-errors.js';
 import { OrderStore, storedObservation, type InboxEffect, type InboxResult, type InboxWrite } from '../orders/order-store.js';
+import { WebhookActivity } from './webhook-activity.js';
 
 export interface InboxEntry {
   provider: ProviderName;
@@ -71,7 +72,10 @@ export class WebhookInbox {
   private readonly maxWriters: number;
   private drainScheduled = false;
 
-  constructor(private readonly store: OrderStore) {
+  constructor(
+    private readonly store: OrderStore,
+    private readonly activity: WebhookActivity,
+  ) {
     this.maxWriters = store.concurrentWriters ? POSTGRES_WRITERS : 1;
   }
 
@@ -106,6 +110,11 @@ export class WebhookInbox {
     });
   }
 
+  /** A duplicate is acknowledged and not stored again: the ops console lists the last ones. */
+  private noteDuplicate({ row }: InboxWrite, result: InboxResult): void {
+    if (result.duplicate) this.activity.record({ kind: 'duplicate', provider: row.provider, topic: row.topic, entityId: row.entityId, reason: null, fields: [], at: new Date() });
+  }
+
   /** Writers take whatever has queued up and commit it as one batch. */
   private drain(): void {
     while (this.writers < this.maxWriters && this.pending.length > 0) {
@@ -115,7 +124,7 @@ export class WebhookInbox {
       void this.store
         .recordInbox(batch.map((p) => p.write))
         .then(
-          (results) => batch.forEach((p, i) => { const r = results[i]; if ('refused' in r) p.reject(r.refused); else p.resolve(r); }),
+          (results) => batch.forEach((p, i) => { const r = results[i]; if ('refused' in r) p.reject(r.refused); else { this.noteDuplicate(p.write, r); p.resolve(r); } }),
           (err: unknown) => batch.forEach((p) => p.reject(err)),
         )
         .finally(() => {

@@ -15,6 +15,11 @@ import type { ProviderName } from '../../http/provider-errors.js';
 // The sync scans due, open orders only: terminal orders have next_sync_at NULL and fall out of
 // this partial index, so a tick's cost depends on open orders, not on every order ever made.
 @Index('ix_fulfilment_orders_due', ['nextSyncAt'], { where: 'next_sync_at IS NOT NULL' })
+// The ops console's pages (keyset, newest first; open orders by last change): migration 1764700000000.
+@Index('ix_fulfilment_orders_created', ['createdAt', 'id'])
+@Index('ix_fulfilment_orders_provider_created', ['provider', 'createdAt', 'id'])
+@Index('ix_fulfilment_orders_status_created', ['status', 'createdAt', 'id'])
+@Index('ix_fulfilment_orders_open_updated', ['updatedAt', 'id'], { where: "status NOT IN ('delivered', 'returned', 'cancelled', 'not_created')" })
 export class FulfilmentOrder extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
