@@ -25,8 +25,13 @@ export function seedHostileOrder(dataSource: DataSource): Promise<FulfilmentOrde
 }
 
 /** A CaryRx order event stored `failed` (applying it threw), with the observation a replay applies. */
-export async function seedFailedOrderEvent(dataSource: DataSource, providerOrderId: string, providerStatus = 'shipped', outcome: 'failed' | 'unmatched' = 'failed'): Promise<WebhookInboxEvent> {
-  const providerTimestamp = new Date(Date.now() - 60_000);
+export async function seedFailedOrderEvent(
+  dataSource: DataSource,
+  providerOrderId: string,
+  providerStatus = 'shipped',
+  outcome: 'failed' | 'unmatched' = 'failed',
+  providerTimestamp = new Date(Date.now() - 60_000),
+): Promise<WebhookInboxEvent> {
   const row: WebhookInboxEvent = {
     dedupKey: `caryrx.order:${providerOrderId}:${providerTimestamp.toISOString()}:${providerStatus}`,
     provider: 'caryrx',

@@ -19,8 +19,8 @@ const ORDER_TOPICS: Record<ProviderName, string[]> = { caryrx: [CARYRX_ORDER_TOP
 const ALL_ORDER_TOPICS = Object.values(ORDER_TOPICS).flat();
 /** Inbox events shown on an order's page. */
 const ORDER_EVENTS_SHOWN = 50;
-/** Due orders counted at most (the counts read the due index up to here). */
-const BACKLOG_CAP = 10_000;
+/** Due orders counted at most, and leases looked for among the longest-due this many: the sync page reads no more rows. */
+const BACKLOG_CAP = 1_000;
 /** Longest search text (the longest column it is compared with). */
 const MAX_SEARCH = 255;
 
@@ -191,14 +191,14 @@ export class OpsConsole {
     return {
       order: {
         ...this.orderRow(base, order, now),
-        serviceLevel: order.serviceLevel,
-        trackingNumber: order.trackingNumber,
-        trackingUrl: order.trackingUrl,
+        serviceLevel: order.serviceLevel ?? '',
+        trackingNumber: order.trackingNumber ?? '',
+        trackingUrl: order.trackingUrl ?? '',
         trackingHref: safeHref(order.trackingUrl),
         eta: when(order.eta),
         lastSyncedAt: when(order.lastSyncedAt),
         nextSyncAt: when(order.nextSyncAt),
-        lastError: order.lastError,
+        lastError: order.lastError ?? '',
       },
       actions: {
         refresh: order.providerOrderId !== null,
