@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
@@ -13,8 +14,11 @@ import { HOSTILE, seedFailedOrderEvent, seedHostileOrder, seedOrder } from './su
 
 /** Debian's `chromium` package (`.ci/run` installs it); CHROMIUM_PATH for another. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Where the README's screenshots live. */
-const SCREENSHOTS = join(process.cwd(), 'docs', 'ops');
+/**
+ * Screenshots of each page: into docs/ops/ (the README's) with UPDATE_SCREENSHOTS=1, otherwise into
+ * a temporary directory, so a test run leaves the committed images alone.
+ */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(process.cwd(), 'docs', 'ops') : join(tmpdir(), `ops-screenshots-${process.pid}`);
 const USER = 'ops';
 const PASSWORD = 'correct-horse-battery';
 const HOST_ENV = ['DATABASE_URL', 'FULFILMENT_PUBLIC_URL', 'OPS_BASIC_AUTH', 'OPS_CSRF_SECRET', 'FULFILMENT_SANDBOX_STEP_MS', 'FULFILMENT_SYNC_INTERVAL_MS', 'CARYRX_BASE_URL', 'SCRIPTDROP_BASE_URL'];
@@ -69,6 +73,7 @@ if (!browserHere) console.log(`ops-browser.spec.ts skipped: no Chromium at ${CHR
     await browser?.close();
     await app?.close();
     await db?.cleanup();
+    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(SCREENSHOTS, { recursive: true, force: true });
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
