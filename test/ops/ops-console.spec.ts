@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FulfilmentModule, FulfilmentOptionsError, FulfilmentService, type OpsRequest } from 'nestjs-fulfilment';
 import { createTestApp, TEST_ADAPTERS, type TestApp } from '../support/test-app.js';
 import { HOSTILE, csrfOf, seedFailedOrderEvent, seedHostileOrder, seedOrder } from './support.js';
@@ -34,6 +35,18 @@ describe('ops console: mounting', () => {
     expect(() => FulfilmentModule.forRoot({ sandbox: true, ops: { guard: headerCheck, path: '../x', pageSize: 0 } })).toThrow(
       expect.objectContaining({ problems: ['ops.path must be a URL path such as "fulfilment/ops" or "ops"', 'ops.pageSize must be an integer from 1 to 200'] }),
     );
+  });
+
+  it('stays out of the host\'s OpenAPI document', async () => {
+    const t = await createTestApp({ sandbox: { stepMs: 0 }, sync: { enabled: false }, ops: { guard: headerCheck } });
+    try {
+      const document = SwaggerModule.createDocument(t.app, new DocumentBuilder().build());
+      expect(Object.keys(document.paths).filter((path) => path.includes('/ops'))).toEqual([]);
+      expect(Object.keys(document.paths).length).toBeGreaterThan(0);
+      expect((await page(`${t.url}/fulfilment/ops/orders`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
   });
 
   it('is off by default: nothing answers at its path', async () => {

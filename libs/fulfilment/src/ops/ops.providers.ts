@@ -22,6 +22,9 @@ export function bindOpsConsole(raw: unknown): { controllers: Type[]; providers: 
   Controller(options.path)(controller);
   const hostGuard = options.guard.kind === 'class' ? [options.guard.guard as unknown as Type<CanActivate>] : [];
   UseGuards(...hostGuard, OpsAccessGuard)(controller);
+  // Pages for people, not an API: kept out of the host's @nestjs/swagger document. The key is
+  // @ApiExcludeController()'s, set directly since swagger is an optional peer.
+  Reflect.defineMetadata('swagger/apiExcludeController', [true], controller);
   return {
     controllers: [controller],
     providers: [
