@@ -49,6 +49,21 @@ describe('ops console: mounting', () => {
     }
   });
 
+  it('follows the app\'s global prefix in its links and redirects', async () => {
+    const t = await createTestApp({ sandbox: { stepMs: 0 }, sync: { enabled: false }, ops: { guard: headerCheck } }, { configure: (app) => app.setGlobalPrefix('api') });
+    try {
+      const order = await seedOrder(t.dataSource, { provider: 'caryrx', providerOrderId: null, status: 'unknown' });
+      const { status, html } = await page(`${t.url}/api/fulfilment/ops/orders/${order.id}`);
+      expect(status).toBe(200);
+      expect(html).toContain('href="/api/fulfilment/ops/console.css"');
+      expect(html).toContain(`action="/api/fulfilment/ops/orders/${order.id}/resolve"`);
+      const answer = await post(`${t.url}/api/fulfilment/ops/orders/${order.id}/resolve`, { notCreated: '1', _csrf: csrfOf(html) });
+      expect(answer.location).toBe(`/api/fulfilment/ops/orders/${order.id}?done=closed`);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('is off by default: nothing answers at its path', async () => {
     const t = await createTestApp({ sandbox: { stepMs: 0 }, sync: { enabled: false } });
     try {
