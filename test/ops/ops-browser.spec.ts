@@ -24,7 +24,8 @@ const PASSWORD = 'correct-horse-battery';
 const HOST_ENV = ['DATABASE_URL', 'FULFILMENT_PUBLIC_URL', 'OPS_BASIC_AUTH', 'OPS_CSRF_SECRET', 'FULFILMENT_SANDBOX_STEP_MS', 'FULFILMENT_SYNC_INTERVAL_MS', 'CARYRX_BASE_URL', 'SCRIPTDROP_BASE_URL'];
 
 const browserHere = existsSync(CHROMIUM);
-if (!browserHere) console.log(`ops-browser.spec.ts skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+// Straight to stderr: Jest shows no console output of a suite whose tests are all skipped.
+if (!browserHere) process.stderr.write(`ops-browser.spec.ts skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
 
 /**
  * The sample host with OPS_BASIC_AUTH, driven in headless Chromium with JavaScript off (the
