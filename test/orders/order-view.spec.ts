@@ -38,7 +38,7 @@ describe('the read model: views, never rows', () => {
     'id', 'provider', 'providerOrderId', 'idempotencyKey', 'hostReference', 'serviceLevel', 'status', 'providerStatus',
     'trackingNumber', 'trackingUrl', 'eta', 'packagingMethod', 'samedayLocationX', 'samedayLocationY', 'createdAt', 'updatedAt', 'providerUpdatedAt',
   ];
-  const HISTORY_FIELDS = ['fromStatus', 'toStatus', 'fromProviderStatus', 'toProviderStatus', 'source', 'providerTimestamp', 'occurredAt'];
+  const HISTORY_FIELDS = ['fromStatus', 'toStatus', 'fromProviderStatus', 'toProviderStatus', 'source', 'actor', 'providerTimestamp', 'occurredAt'];
 
   it('the README documents exactly these fields', () => {
     expect(sorted(readmeTableFields('### Reading orders', 0))).toEqual(sorted(ORDER_FIELDS));

@@ -49,6 +49,9 @@ describe('the published package', () => {
           `dist/${format}/index.d.ts`,
           `dist/${format}/sandbox/index.js`,
           `dist/${format}/sandbox/index.d.ts`,
+          // The ops console's templates and stylesheet travel as modules of both builds.
+          `dist/${format}/ops/ops-templates.js`,
+          `dist/${format}/ops/ops-renderer.js`,
         ]),
       );
     }
@@ -93,6 +96,16 @@ describe('the built main entry', () => {
     // The check can fail: the testing entry does load them.
     const testing = JSON.parse(run(['-e'], `require('nestjs-fulfilment/testing'); console.log(JSON.stringify(Object.keys(require.cache)))`)) as string[];
     expect(testing.filter((f) => f.includes('/dist/cjs/sandbox/')).length).toBeGreaterThan(3);
+  });
+
+  it('renders an ops console page with the template engine from both builds', () => {
+    const data = JSON.stringify({ title: 'T', base: '/ops', operator: '<b>x</b>', sections: [], scheduled: '', due: 0, overdue: 0, overdueAfter: '', instanceId: 'i', paused: [], leases: [], ticks: [] });
+    const cjs = run(['-e'], `const { OpsRenderer } = require('./libs/fulfilment/dist/cjs/ops/ops-renderer.js'); process.stdout.write(new OpsRenderer().render('sync', ${data}))`);
+    const esm = run(['--input-type=module', '-e'], `import { OpsRenderer } from './libs/fulfilment/dist/esm/ops/ops-renderer.js'; process.stdout.write(new OpsRenderer().render('sync', ${data}))`);
+    for (const html of [cjs, esm]) {
+      expect(html).toContain('<h1>Status sync</h1>');
+      expect(html).toContain('signed in as <bdi>&lt;b&gt;x&lt;/b&gt;</bdi>');
+    }
   });
 
   it('import loads no simulator module', () => {

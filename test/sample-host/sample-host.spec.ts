@@ -1,9 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import request from 'supertest';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
@@ -12,7 +8,7 @@ import { AppModule } from '../../apps/sample-host/src/app.module.js';
 import { configureApp } from '../../apps/sample-host/src/configure-app.js';
 import { demoDeliveries, demoLocation, demoPatient, demoPrescription } from '../../apps/sample-host/src/demo-data.js';
 import { FulfilmentService, ProviderEndpoints } from 'nestjs-fulfilment';
-import { postgresUrl, testDatabaseKind } from '../support/test-database.js';
+import { createTestDatabaseUrl } from '../support/test-database.js';
 import { LogLines } from '../support/log-lines.js';
 import { sendRaw, type FullAnswer } from '../support/raw-http.js';
 import { TEST_ADAPTERS } from '../support/test-app.js';
@@ -34,29 +30,6 @@ function snapshotEnv(): () => void {
   };
 }
 
-/** A database URL of its own: a temporary SQLite file, or a fresh PostgreSQL schema via search_path. */
-async function databaseUrl(): Promise<{ url: string; cleanup: () => Promise<void> }> {
-  if (testDatabaseKind() === 'postgres') {
-    const schema = `sample_host_${randomBytes(4).toString('hex')}`;
-    const c = new pg.Client({ connectionString: postgresUrl() });
-    await c.connect();
-    await c.query(`CREATE SCHEMA "${schema}"`);
-    await c.end();
-    const sep = postgresUrl().includes('?') ? '&' : '?';
-    return {
-      url: `${postgresUrl()}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-      cleanup: async () => {
-        const d = new pg.Client({ connectionString: postgresUrl() });
-        await d.connect();
-        await d.query(`DROP SCHEMA "${schema}" CASCADE`);
-        await d.end();
-      },
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'sample-host-'));
-  return { url: `sqlite:${join(dir, 'host.sqlite')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -76,7 +49,7 @@ describe('sample host (sandbox, real HTTP)', () => {
   let metricsBefore: Sample[];
 
   beforeAll(async () => {
-    db = await databaseUrl();
+    db = await createTestDatabaseUrl();
     for (const k of ENV_KEYS) delete process.env[k];
     // Listen first on a free port, then tell the module its public URL: callbacks come back here.
     process.env.DATABASE_URL = db.url;
@@ -250,7 +223,7 @@ describe('sample host: validation answers a client can act on (real HTTP)', () =
   let sent: () => number;
 
   beforeAll(async () => {
-    db = await databaseUrl();
+    db = await createTestDatabaseUrl();
     for (const k of ENV_KEYS) delete process.env[k];
     process.env.DATABASE_URL = db.url;
     process.env.FULFILMENT_WEBHOOK_SECRET = WEBHOOK_SECRET;
@@ -428,7 +401,7 @@ describe.each(TEST_ADAPTERS)('sample host on %s: the webhook prefix never repeat
   const noSecret = (res: FullAnswer) => expect(JSON.stringify({ headers: res.headers, text: res.text })).not.toContain(WEBHOOK_SECRET);
 
   beforeAll(async () => {
-    db = await databaseUrl();
+    db = await createTestDatabaseUrl();
     for (const k of ENV_KEYS) delete process.env[k];
     process.env.DATABASE_URL = db.url;
     process.env.FULFILMENT_WEBHOOK_SECRET = WEBHOOK_SECRET;

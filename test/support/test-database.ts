@@ -51,3 +51,29 @@ export async function createTestDatabase(kind: TestDatabaseKind = testDatabaseKi
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * A database URL of its own, for code that reads DATABASE_URL (the sample host): a temporary
+ * SQLite file, or a fresh PostgreSQL schema through search_path.
+ */
+export async function createTestDatabaseUrl(): Promise<{ url: string; cleanup: () => Promise<void> }> {
+  if (testDatabaseKind() === 'postgres') {
+    const schema = `sample_host_${randomBytes(4).toString('hex')}`;
+    const c = new pg.Client({ connectionString: postgresUrl() });
+    await c.connect();
+    await c.query(`CREATE SCHEMA "${schema}"`);
+    await c.end();
+    const sep = postgresUrl().includes('?') ? '&' : '?';
+    return {
+      url: `${postgresUrl()}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      cleanup: async () => {
+        const d = new pg.Client({ connectionString: postgresUrl() });
+        await d.connect();
+        await d.query(`DROP SCHEMA "${schema}" CASCADE`);
+        await d.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sample-host-'));
+  return { url: `sqlite:${join(dir, 'host.sqlite')}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+}

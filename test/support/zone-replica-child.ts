@@ -4,7 +4,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { FULFILMENT_MIGRATIONS } from 'nestjs-fulfilment';
-import { newFulfilmentOrder, type FulfilmentOrder } from '../../libs/fulfilment/src/orders/entities/fulfilment-order.entity.js';
+import { newFulfilmentOrder, FulfilmentOrder } from '../../libs/fulfilment/src/orders/entities/fulfilment-order.entity.js';
 import { OrderStore } from '../../libs/fulfilment/src/orders/order-store.js';
 import { FulfilmentEventBus } from '../../libs/fulfilment/src/orders/fulfilment-event-bus.js';
 import { SCRIPTDROP_STATUS_TABLE } from '../../libs/fulfilment/src/scriptdrop/scriptdrop-observation.js';

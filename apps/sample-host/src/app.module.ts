@@ -13,6 +13,7 @@ import { CheckoutController } from './checkout.controller.js';
 import { OrderEventsListener } from './order-events.listener.js';
 import { MetricsController } from './metrics.controller.js';
 import { APP_FILTER } from '@nestjs/core';
+import { opsConsoleFromEnv } from './ops-basic-auth.guard.js';
 
 @Module({
   imports: [
@@ -29,6 +30,8 @@ import { APP_FILTER } from '@nestjs/core';
       isGlobal: true,
       inject: [ConfigService],
       useFactory: fulfilmentOptionsFromEnv,
+      // The ops console at /ops behind HTTP Basic when OPS_BASIC_AUTH=user:password is set (read when this module loads).
+      ops: opsConsoleFromEnv(),
     }),
   ],
   controllers: [HealthController, CheckoutController, OrdersController, MetricsController],

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { FulfilmentModuleOptions } from './fulfilment.options.js';
+import type { FulfilmentModuleOptions, OpsConsoleOptions } from './fulfilment.options.js';
 
 /** Static settings that shape the module itself, so they are given outside the (possibly async) options. */
 export interface FulfilmentModuleExtras {
@@ -12,6 +12,11 @@ export interface FulfilmentModuleExtras {
    * parameter, answers); `false` leaves them out. Default true; nothing happens without swagger.
    */
   openApi?: boolean;
+  /**
+   * The ops console (off by default): server-rendered pages of orders, webhooks and the sync, with
+   * operator actions, at `path` behind the host's `guard` (required). See README, "Ops console".
+   */
+  ops?: OpsConsoleOptions;
 }
 
 export const {
@@ -21,5 +26,5 @@ export const {
   ASYNC_OPTIONS_TYPE: FULFILMENT_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<FulfilmentModuleOptions>({ moduleName: 'Fulfilment' })
   .setClassMethodName('forRoot')
-  .setExtras<FulfilmentModuleExtras>({ isGlobal: false, dataSource: undefined, openApi: true }, (definition) => definition)
+  .setExtras<FulfilmentModuleExtras>({ isGlobal: false, dataSource: undefined, openApi: true, ops: undefined }, (definition) => definition)
   .build();

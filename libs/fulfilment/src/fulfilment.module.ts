@@ -24,9 +24,9 @@ import { SCRIPTDROP_MODULE_PARTS } from './scriptdrop/scriptdrop.providers.js';
 import { SYNC_MODULE_PARTS } from './sync/sync.providers.js';
 import { CARYRX_STATUS_TABLE } from './caryrx/caryrx-observation.js';
 import { SCRIPTDROP_STATUS_TABLE } from './scriptdrop/scriptdrop-observation.js';
-// metrics and health
 import { METRICS_PROVIDERS } from './metrics/metrics.providers.js';
 import { FulfilmentHealthIndicator } from './health/fulfilment-health.indicator.js';
+import { bindOpsConsole } from './ops/ops.providers.js';
 
 const PARTS = [CARYRX_MODULE_PARTS, SCRIPTDROP_MODULE_PARTS, SYNC_MODULE_PARTS];
 
@@ -53,6 +53,8 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
   /** Adds what the builder does not: validated options, the DataSource, the providers' parts, isGlobal. */
   private static complete(base: DynamicModule, extras: FulfilmentModuleExtras): DynamicModule {
     const webhooks = bindWebhookControllers(PARTS.flatMap((p) => p.webhookControllers), { openApi: extras.openApi ?? true });
+    // Off unless `ops` is set; refuses (FulfilmentOptionsError naming ops.guard) without the host's access check.
+    const ops = bindOpsConsole(extras.ops);
     const core: Provider[] = [
       {
         provide: RESOLVED_OPTIONS,
@@ -88,8 +90,8 @@ export class FulfilmentModule extends FulfilmentConfigurableModule {
       ...base,
       global: extras.isGlobal ?? false,
       imports: [...(base.imports ?? []), ...PROVIDER_HTTP_MODULES, TypeOrmModule.forFeature(FULFILMENT_ENTITIES, extras.dataSource)],
-      controllers: [...(base.controllers ?? []), ...webhooks.controllers],
-      providers: [...(base.providers ?? []), ...core, ...PARTS.flatMap((p) => p.providers), ...OBSERVABILITY.providers],
+      controllers: [...(base.controllers ?? []), ...webhooks.controllers, ...ops.controllers],
+      providers: [...(base.providers ?? []), ...core, ...PARTS.flatMap((p) => p.providers), ...OBSERVABILITY.providers, ...ops.providers],
       exports: [...(base.exports ?? []), FulfilmentService, ProviderEndpoints, ...PARTS.flatMap((p) => p.exports), ...OBSERVABILITY.exports],
     };
   }

@@ -407,3 +407,91 @@ function metricsOptions(p: ProblemList, v: unknown): ResolvedFulfilmentOptions['
   }
   return { registry: registry as MetricsRegistry };
 }
+
+// --- the ops console (`ops`, given beside isGlobal: it adds controllers) -----------------------
+
+/**
+ * The host's access check for the ops console as a function: the operator's name (recorded in the
+ * history of every action) when the request may see the console, false (or null) when not (403).
+ * It may throw an HttpException of its own (e.g. 401 with WWW-Authenticate). `request` is the
+ * adapter's request (express Request or Fastify request).
+ */
+export type OpsAccessCheck = (request: OpsRequest) => string | false | null | undefined | Promise<string | false | null | undefined>;
+
+/** What the console relies on of the adapter's request, the same on express and Fastify. */
+export interface OpsRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Set by a guard class that authenticates (as Passport's guards do): the operator's name is read from it. */
+  user?: unknown;
+}
+
+/** A Nest guard class (CanActivate), instantiated in the module; it may inject global providers. */
+export type OpsGuardClass = abstract new (...args: never[]) => { canActivate(context: never): boolean | Promise<boolean> | unknown };
+
+export interface OpsConsoleOptions {
+  /**
+   * Required: the host's access check, a guard class (the operator's name from `request.user`: a
+   * string or its `username`, `name`, `email`, `sub` or `id`) or an OpsAccessCheck function. The
+   * console refuses to mount without one.
+   */
+  guard: OpsGuardClass | OpsAccessCheck;
+  /** URL path of the console (under the app's global prefix); default `fulfilment/ops`. */
+  path?: string;
+  /**
+   * Key of the console's CSRF tokens, at least 32 characters; give every replica behind one load
+   * balancer the same one. Default: random per process (a form posted to another replica is refused).
+   */
+  csrfSecret?: string;
+  /** An open order unchanged for this long is "stuck"; default 60 minutes. */
+  stuckAfterMinutes?: number;
+  /** Rows per page; default 50, at most 200. */
+  pageSize?: number;
+}
+
+export interface ResolvedOpsOptions {
+  path: string;
+  guard: { kind: 'class'; guard: OpsGuardClass } | { kind: 'function'; check: OpsAccessCheck };
+  csrfSecret: string;
+  stuckAfterMinutes: number;
+  pageSize: number;
+}
+
+export const DEFAULT_OPS_PATH = 'fulfilment/ops';
+
+const URL_PATH = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
+
+/**
+ * Validates the `ops` option; undefined when the console is off (the default). Throws
+ * FulfilmentOptionsError naming every problem, `ops.guard` first among them: without the host's
+ * access check the console does not mount.
+ */
+export function validateOpsOptions(raw: unknown): ResolvedOpsOptions | undefined {
+  if (raw === undefined || raw === false) return undefined;
+  const p = new ProblemList();
+  const o = block(p, 'ops', raw);
+  if (!o) throw new FulfilmentOptionsError(p.problems);
+  unknownKeys(p, 'ops', o, ['guard', 'path', 'csrfSecret', 'stuckAfterMinutes', 'pageSize']);
+  let guard: ResolvedOpsOptions['guard'] | undefined;
+  if (typeof o.guard !== 'function') {
+    p.add('ops.guard', 'is required: a Nest guard class (CanActivate) or a function (request) => operator name | false; the ops console does not mount without the host\'s access check');
+  } else if (typeof (o.guard.prototype as { canActivate?: unknown } | undefined)?.canActivate === 'function') {
+    guard = { kind: 'class', guard: o.guard as OpsGuardClass };
+  } else guard = { kind: 'function', check: o.guard as OpsAccessCheck };
+  let path = DEFAULT_OPS_PATH;
+  if (o.path !== undefined) {
+    const trimmed = typeof o.path === 'string' ? o.path.replace(/^\/+|\/+$/g, '') : '';
+    if (!URL_PATH.test(trimmed) || trimmed.split('/').some((segment) => /^\.+$/.test(segment))) p.add('ops.path', 'must be a URL path such as "fulfilment/ops" or "ops"');
+    else path = trimmed;
+  }
+  let csrfSecret = randomBytes(32).toString('base64url');
+  if (o.csrfSecret !== undefined) {
+    if (typeof o.csrfSecret !== 'string' || o.csrfSecret.length < 32) p.add('ops.csrfSecret', 'must be a string of at least 32 characters');
+    else csrfSecret = o.csrfSecret;
+  }
+  const stuckAfterMinutes = optionalInt(p, 'ops.stuckAfterMinutes', o.stuckAfterMinutes, 1, 60, 525_600);
+  const pageSize = optionalInt(p, 'ops.pageSize', o.pageSize, 1, 50, 200);
+  if (p.problems.length > 0 || !guard) throw new FulfilmentOptionsError(p.problems);
+  return { path, guard, csrfSecret, stuckAfterMinutes, pageSize };
+}

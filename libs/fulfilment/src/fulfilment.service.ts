@@ -9,6 +9,16 @@ import { OrderStore } from './orders/order-store.js';
 import { toHistoryEntry, toOrderView, type FulfilmentOrderHistoryEntry, type FulfilmentOrderView } from './orders/order-views.js';
 
 /**
+ * Who asks for an action, recorded on the history rows it writes: the ops console passes
+ * `{ source: 'ops', actor }`. Without it an action is recorded as source `api` (refresh: `sync`, as a sync read).
+ */
+export interface FulfilmentActionContext {
+  source: 'ops';
+  /** The operator's name (from the console's access check). */
+  actor: string;
+}
+
+/**
  * The host's entry point: `fulfilment.caryrx` for pharmacy orders (patients, locations,
  * prescriptions, orders, webhook registration), `fulfilment.scriptdrop` for courier deliveries, and
  * provider-agnostic reads and actions on the stored orders. Orders come out as FulfilmentOrderView,
@@ -42,9 +52,9 @@ export class FulfilmentService {
   }
 
   /** Reads the order at its provider now and applies what changed (same path as webhooks and the sync). */
-  async refreshOrder(orderId: string): Promise<FulfilmentOrderView> {
+  async refreshOrder(orderId: string, context?: FulfilmentActionContext): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
-    return order.provider === 'caryrx' ? this.caryrx.refreshOrder(orderId) : this.scriptdrop.refresh(orderId);
+    return order.provider === 'caryrx' ? this.caryrx.refreshOrder(orderId, context) : this.scriptdrop.refresh(orderId, context);
   }
 
   /**
@@ -52,7 +62,7 @@ export class FulfilmentService {
    * `submitted to courier`; a terminal order is refused with OrderStateError without a call. The
    * CaryRx API documents no cancellation: FulfilmentUnsupportedOperationError, nothing sent.
    */
-  async cancelOrder(orderId: string): Promise<FulfilmentOrderView> {
+  async cancelOrder(orderId: string, context?: FulfilmentActionContext): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
     if (order.provider === 'caryrx') {
       throw new FulfilmentUnsupportedOperationError(
@@ -61,7 +71,7 @@ export class FulfilmentService {
         'CaryRx orders cannot be cancelled through the API (the CaryRx document has no cancel endpoint)',
       );
     }
-    return this.scriptdrop.cancel(orderId);
+    return this.scriptdrop.cancel(orderId, context);
   }
 
   /**
@@ -71,19 +81,19 @@ export class FulfilmentService {
    * `not_created` (terminal, with its history row and event). OrderStateError (409) when the order is
    * not unknown, or another order holds that provider id; nothing is sent or written then.
    */
-  async resolveUnknown(orderId: string, resolution: { providerOrderId: string } | { notCreated: true }): Promise<FulfilmentOrderView> {
+  async resolveUnknown(orderId: string, resolution: { providerOrderId: string } | { notCreated: true }, context?: FulfilmentActionContext): Promise<FulfilmentOrderView> {
     const operation = 'resolve unknown order';
     const providerOrderId = 'providerOrderId' in (resolution ?? {}) ? validateId((resolution as { providerOrderId: unknown }).providerOrderId, operation, 64, 'providerOrderId') : undefined;
     if (providerOrderId === undefined && (resolution as { notCreated?: unknown })?.notCreated !== true) {
       throw new FulfilmentValidationError(operation, [{ path: '(resolution)', message: 'must be { providerOrderId } or { notCreated: true }' }]);
     }
     await this.load(orderId);
-    const { order, conflict } = await this.store.resolveUnknown(orderId, providerOrderId !== undefined ? { providerOrderId } : { notCreated: true });
+    const { order, conflict } = await this.store.resolveUnknown(orderId, providerOrderId !== undefined ? { providerOrderId } : { notCreated: true }, context ?? { source: 'api', actor: null });
     if (!order) throw new FulfilmentNotFoundError(`order ${orderId} not found`);
     if (conflict) throw new OrderStateError(order, conflict);
     if (providerOrderId === undefined) return toOrderView(order);
     try {
-      return await this.refreshOrder(orderId);
+      return await this.refreshOrder(orderId, context);
     } catch (err) {
       this.logger.warn(`order ${orderId}: linked to ${order.provider} ${providerOrderId}; reading it failed (${(err as Error).message}), the sync will`);
       return toOrderView(order);

@@ -62,3 +62,6 @@ export type { OrderObservation, ObservationOutcome, ProviderStatusTable } from '
 export * from './caryrx/index.js';
 export * from './sync/index.js';
 export * from './scriptdrop/index.js';
+// The ops console (option `ops`, README "Ops console").
+export type { OpsConsoleOptions, OpsAccessCheck, OpsRequest, OpsGuardClass } from './fulfilment.options.js';
+export type { FulfilmentActionContext } from './fulfilment.service.js';

@@ -8,7 +8,7 @@ import type { Prescription } from '../orders/entities/prescription.entity.js';
 import { FulfilmentConfigurationError, FulfilmentNotFoundError, OrderStateError } from '../orders/fulfilment-errors.js';
 import { toOrderView, type FulfilmentOrderView } from '../orders/order-views.js';
 import { OrderPlacementService, isCreateOutcomeUnknown, type PlaceOrderResult } from '../orders/order-placement.service.js';
-import { OrderStore } from '../orders/order-store.js';
+import { OrderStore, type ChangeContext } from '../orders/order-store.js';
 import { validateInput, validateParts } from '../validation.js';
 import type { WebhookRegistration } from '../orders/entities/webhook-registration.entity.js';
 import { webhookPath } from '../webhooks/webhook-routes.js';
@@ -187,7 +187,7 @@ export class CaryRxFulfilment {
    * Reads the order at CaryRx and applies what it says through the one transition path (source
    * `sync`). Returns the order as stored afterwards.
    */
-  async refreshOrder(orderId: string): Promise<FulfilmentOrderView> {
+  async refreshOrder(orderId: string, context?: ChangeContext): Promise<FulfilmentOrderView> {
     const order = await this.store.getOrder(orderId);
     if (!order || order.provider !== 'caryrx') throw new FulfilmentNotFoundError(`CaryRx order ${orderId} not found`);
     if (!order.providerOrderId) {
@@ -195,7 +195,7 @@ export class CaryRxFulfilment {
     }
     const observation = caryRxObservation(await this.caryrx.getOrder(order.providerOrderId));
     if (!observation) return toOrderView(order);
-    const result = await this.store.observe('caryrx', order.providerOrderId, observation, 'sync');
+    const result = await this.store.observe('caryrx', order.providerOrderId, observation, context?.source ?? 'sync', context?.actor ?? null);
     return toOrderView(result.order ?? order);
   }
 

@@ -99,7 +99,7 @@ export class CaryRxReconciliation {
     }
     if (found) {
       const observation = caryRxObservation(found);
-      const { conflict } = await this.store.resolveUnknown(order.id, { providerOrderId: found.id, providerCreatedAt: found.createdAt, observation }, 'reconcile');
+      const { conflict } = await this.store.resolveUnknown(order.id, { providerOrderId: found.id, providerCreatedAt: found.createdAt, observation }, { source: 'reconcile', actor: null });
       if (!conflict) {
         this.logger.log(`order ${order.id}: found at CaryRx as ${found.id} and linked`);
         return 'linked';
@@ -108,7 +108,7 @@ export class CaryRxReconciliation {
     }
     if (Date.now() - order.createdAt.getTime() < this.options.sync.reconcileWindowMs) return 'not_found_yet';
     const minutes = Math.round(this.options.sync.reconcileWindowMs / 60_000);
-    const { conflict } = await this.store.resolveUnknown(order.id, { notCreated: true, reason: `not found among the patient's CaryRx orders within ${minutes} min of the attempt` }, 'reconcile');
+    const { conflict } = await this.store.resolveUnknown(order.id, { notCreated: true, reason: `not found among the patient's CaryRx orders within ${minutes} min of the attempt` }, { source: 'reconcile', actor: null });
     if (conflict) return 'not_unknown';
     this.logger.warn(`order ${order.id}: not found at CaryRx within ${minutes} min; closed as not_created`);
     return 'not_created';

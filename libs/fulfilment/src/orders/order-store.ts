@@ -83,6 +83,45 @@ export interface ObserveResult {
   order?: FulfilmentOrder;
 }
 
+/** Where a page of orders ends: the next page starts after this row. */
+export interface OrderListCursor {
+  /** created_at (newest-first pages) or updated_at ("stuck" pages) of the last row. */
+  at: Date;
+  id: string;
+}
+
+export interface OrderListQuery {
+  /** Every provider the module knows (a provider-id search looks in each: an index lookup per provider). */
+  providers: ProviderName[];
+  provider?: ProviderName;
+  status?: FulfilmentStatus;
+  /** Open orders whose last change is older than this. */
+  stuckBefore?: Date;
+  /** An order's local id, host reference or provider id, exactly. */
+  search?: string;
+  after?: OrderListCursor;
+  limit: number;
+}
+
+export interface InboxCursor {
+  at: Date;
+  dedupKey: string;
+}
+
+export interface SyncBacklog {
+  due: number;
+  overdue: number;
+  /** More orders are due than the cap counted. */
+  capped: boolean;
+  leases: Array<{ owner: string; orders: number; until: Date }>;
+}
+
+/** What asked for a change: its history source and, for a person (source `ops`), who. */
+export interface ChangeContext {
+  source: StatusChangeSource;
+  actor: string | null;
+}
+
 /** What the sync reads of an order it leases: enough for the state machine to tell a change. */
 export type ClaimedOrder = Pick<FulfilmentOrder, 'id' | 'provider' | 'providerOrderId' | 'syncFailures' | 'updatedAt'> & OrderState;
 
@@ -121,6 +160,8 @@ class Changes {
   readonly events: Array<{ name: string; payload: object }> = [];
   /** The outbox rows written for `events`, with the payload objects the listeners get. */
   readonly outbox: Array<{ row: FulfilmentOutboxEvent; payload: object }> = [];
+  /** Who asked for these changes (an operator in the ops console); written on their history rows. */
+  constructor(readonly actor: string | null = null) {}
 }
 
 /**
@@ -279,9 +320,9 @@ export class OrderStore {
   async resolveUnknown(
     orderId: string,
     resolution: { providerOrderId: string; providerCreatedAt?: Date | null; observation?: OrderObservation } | { notCreated: true; reason?: string },
-    source: StatusChangeSource = 'api',
+    by: ChangeContext = { source: 'api', actor: null },
   ): Promise<{ order: FulfilmentOrder | null; conflict?: string }> {
-    const changes = new Changes();
+    const changes = new Changes(by.actor);
     const result = await this.db.transaction(async (s): Promise<{ order: FulfilmentOrder | null; conflict?: string }> => {
       const current = await this.selectOrder(s, 'id = ?', [orderId], true);
       if (!current) return { order: null };
@@ -291,7 +332,7 @@ export class OrderStore {
       if ('notCreated' in resolution) {
         const lastError = (resolution.reason ?? 'closed by an operator: not created at the provider').slice(0, 500);
         const next = Object.assign(new FulfilmentOrder(), current, { status: 'not_created', lastError, version: current.version + 1, nextSyncAt: null, syncLeaseOwner: null, syncLeaseUntil: null, updatedAt: now });
-        this.recordChange(changes, current, next, source, null);
+        this.recordChange(changes, current, next, by.source, null);
       } else {
         const holder = await this.selectOrder(s, 'provider = ? AND provider_order_id = ?', [current.provider, resolution.providerOrderId], false);
         if (holder) return { order: current, conflict: `${current.provider} order ${resolution.providerOrderId} already belongs to order ${holder.id}` };
@@ -305,7 +346,7 @@ export class OrderStore {
           updatedAt: now,
         });
         changes.orders.set(current.id, next);
-        if (resolution.observation) this.applyObservation(changes, next, resolution.observation, source, now, true);
+        if (resolution.observation) this.applyObservation(changes, next, resolution.observation, by.source, now, true);
         await this.applyUnmatched(s, changes, changes.orders.get(current.id)!);
       }
       await this.writeChanges(s, changes);
@@ -366,8 +407,8 @@ export class OrderStore {
   // --- observations --------------------------------------------------------------------------
 
   /** Applies what the provider said of one order (an API answer or a refresh), in its own transaction. */
-  observe(provider: ProviderName, providerOrderId: string, observation: OrderObservation, source: StatusChangeSource): Promise<ObserveResult> {
-    return this.changeOrder('provider = ? AND provider_order_id = ?', [provider, providerOrderId], () => ({ observation, source, forceWrite: false }));
+  observe(provider: ProviderName, providerOrderId: string, observation: OrderObservation, source: StatusChangeSource, actor: string | null = null): Promise<ObserveResult> {
+    return this.changeOrder('provider = ? AND provider_order_id = ?', [provider, providerOrderId], () => ({ observation, source, forceWrite: false }), undefined, actor);
   }
 
   /** One order read under lock, changed by `prepare` and the state machine, written, its events published after commit. */
@@ -376,8 +417,9 @@ export class OrderStore {
     params: unknown[],
     prepare: (order: FulfilmentOrder) => { observation: OrderObservation; source: StatusChangeSource; forceWrite: boolean },
     andThen?: (s: Session, changes: Changes, order: FulfilmentOrder) => Promise<void>,
+    actor: string | null = null,
   ): Promise<ObserveResult> {
-    const changes = new Changes();
+    const changes = new Changes(actor);
     const result = await this.db.transaction(async (s): Promise<ObserveResult> => {
       const stored = await this.selectOrder(s, where, params, true);
       if (!stored) return { outcome: 'unmatched' };
@@ -434,6 +476,8 @@ export class OrderStore {
       toProviderStatus: after.providerStatus,
       source,
       providerTimestamp,
+      // Only on the operator's own rows: late events its action applied keep their source and no actor.
+      actor: source === 'ops' ? changes.actor : null,
       createdAt: after.updatedAt,
     });
     changes.history.push(row);
@@ -951,6 +995,146 @@ export class OrderStore {
   /** Resolves once the database answered a trivial query (the health check). */
   async ping(): Promise<void> {
     await this.db.autocommit((s) => s.all('SELECT 1 AS ok'));
+  }
+
+  // --- the ops console's reads and replays (ops/) -----------------------------------------------
+  // Every list is a keyset page (never OFFSET) read through an index of migration 1764700000000,
+  // one statement per page, at most `limit` rows (plus one to tell whether a next page exists).
+
+  /**
+   * A page of orders. Newest first; with `stuckBefore`: open orders unchanged since then, longest
+   * unchanged first. `search` matches the local id, the host reference or a provider id exactly.
+   */
+  async listOrders(query: OrderListQuery): Promise<{ orders: FulfilmentOrder[]; next: OrderListCursor | null }> {
+    const o = this.db.codec(FulfilmentOrder);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.search !== undefined) {
+      // Three indexed lookups (primary key, host reference, provider id per provider) the planner ORs together.
+      where.push(`(id = ? OR host_reference = ? OR (provider IN (${marks(query.providers.length)}) AND provider_order_id = ?))`);
+      params.push(query.search, query.search, ...query.providers, query.search);
+    }
+    for (const [column, value] of [['provider', query.provider], ['status', query.status]] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    const stuck = query.stuckBefore !== undefined;
+    const at = stuck ? 'updated_at' : 'created_at';
+    if (stuck) {
+      // Literal, as in the partial index's predicate (a parameter would hide the match from a generic plan).
+      where.push(`status NOT IN (${[...TERMINAL_STATUSES].map((t) => `'${t}'`).join(', ')})`, 'updated_at < ?');
+      params.push(o.value('updatedAt', query.stuckBefore));
+    }
+    if (query.after) {
+      where.push(`(${at}, id) ${stuck ? '>' : '<'} (${this.db.cast('?', o.pgType('createdAt'))}, ?)`);
+      params.push(o.value('createdAt', query.after.at), query.after.id);
+    }
+    const direction = stuck ? 'ASC' : 'DESC';
+    const rows = await this.db.autocommit((s) =>
+      this.selectOrders(s, `${where.length ? where.join(' AND ') : 'true'} ORDER BY ${at} ${direction}, id ${direction} LIMIT ${Math.floor(query.limit) + 1}`, params, false),
+    );
+    const orders = rows.slice(0, query.limit);
+    const last = orders[orders.length - 1];
+    return { orders, next: rows.length > query.limit && last ? { at: stuck ? last.updatedAt : last.createdAt, id: last.id } : null };
+  }
+
+  /** The inbox events about one provider object (an order's events: its provider id under its topics), newest first, at most `limit`. */
+  inboxFor(topics: string[], entityId: string, limit: number): Promise<WebhookInboxEvent[]> {
+    if (topics.length === 0) return Promise.resolve([]);
+    const i = this.db.codec(WebhookInboxEvent);
+    return this.db.autocommit(async (s) =>
+      (
+        await s.all(`SELECT ${i.columnList} FROM ${i.table} WHERE topic IN (${marks(topics.length)}) AND entity_id = ? ORDER BY received_at DESC LIMIT ${Math.floor(limit)}`, [
+          ...topics,
+          entityId,
+        ])
+      ).map((r) => i.decode(r)),
+    );
+  }
+
+  /** A page of inbox events with one outcome, newest first. */
+  async listInbox(query: { outcome: InboxOutcome; after?: InboxCursor; limit: number }): Promise<{ events: WebhookInboxEvent[]; next: InboxCursor | null }> {
+    const i = this.db.codec(WebhookInboxEvent);
+    const params: unknown[] = [query.outcome];
+    let after = '';
+    if (query.after) {
+      after = ` AND (received_at, dedup_key) < (${this.db.cast('?', i.pgType('receivedAt'))}, ?)`;
+      params.push(i.value('receivedAt', query.after.at), query.after.dedupKey);
+    }
+    const rows = await this.db.autocommit((s) =>
+      s.all(`SELECT ${i.columnList} FROM ${i.table} WHERE outcome = ?${after} ORDER BY received_at DESC, dedup_key DESC LIMIT ${Math.floor(query.limit) + 1}`, params),
+    );
+    const events = rows.slice(0, query.limit).map((r) => i.decode(r));
+    const last = events[events.length - 1];
+    return { events, next: rows.length > query.limit && last ? { at: last.receivedAt, dedupKey: last.dedupKey } : null };
+  }
+
+  /** One inbox event by its dedup key. */
+  async inboxEvent(dedupKey: string): Promise<WebhookInboxEvent | null> {
+    const i = this.db.codec(WebhookInboxEvent);
+    const [row] = await this.db.autocommit((s) => s.all(`SELECT ${i.columnList} FROM ${i.table} WHERE dedup_key = ?`, [dedupKey]));
+    return row ? i.decode(row) : null;
+  }
+
+  /**
+   * Where the status sync stands: orders due now and overdue (due before `overdueBefore`), each
+   * counted up to `cap` (`capped` when there are more), and the live leases per replica among the
+   * `cap` longest-due orders (a claim leases the longest-due first). All through the due index.
+   */
+  async syncBacklog(now: Date, overdueBefore: Date, cap: number): Promise<SyncBacklog> {
+    const o = this.db.codec(FulfilmentOrder);
+    const limit = Math.floor(cap);
+    const due = (before: Date) =>
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${o.table} WHERE next_sync_at IS NOT NULL AND next_sync_at <= ? LIMIT ${limit + 1}) d`;
+    return this.db.autocommit(async (s) => {
+      const [dueRow] = await s.all(due(now), [o.value('nextSyncAt', now)]);
+      const [overdueRow] = await s.all(due(overdueBefore), [o.value('nextSyncAt', overdueBefore)]);
+      const leaseRows = await s.all(
+        `SELECT sync_lease_owner, count(*) AS leased, max(sync_lease_until) AS sync_lease_until
+         FROM (SELECT sync_lease_owner, sync_lease_until FROM ${o.table} WHERE next_sync_at IS NOT NULL AND next_sync_at <= ? ORDER BY next_sync_at LIMIT ${limit}) d
+         WHERE sync_lease_until > ? GROUP BY sync_lease_owner ORDER BY sync_lease_owner`,
+        [o.value('nextSyncAt', now), o.value('syncLeaseUntil', now)],
+      );
+      const count = (row: DbRow) => Math.min(Number(row.n), limit);
+      return {
+        due: count(dueRow),
+        overdue: count(overdueRow),
+        capped: Number(dueRow.n) > limit,
+        leases: leaseRows.map((r) => {
+          const lease = o.decode(r);
+          return { owner: String(lease.syncLeaseOwner), orders: Number(r.leased), until: lease.syncLeaseUntil! };
+        }),
+      };
+    });
+  }
+
+  /**
+   * An operator replays a `failed` or `unmatched` order event: its stored observation is applied
+   * again through the state machine (history source `ops`, with the operator), and the inbox row
+   * records the new outcome. `conflict` when the event is not an order event of `topics`, or not
+   * failed or unmatched (nothing written then); `unmatched` again while no order has its id.
+   */
+  async replayInbox(dedupKey: string, topics: string[], actor: string): Promise<{ event: WebhookInboxEvent | null; conflict?: string; orderId?: string }> {
+    const changes = new Changes(actor);
+    const i = this.db.codec(WebhookInboxEvent);
+    const result = await this.db.transaction(async (s): Promise<{ event: WebhookInboxEvent | null; conflict?: string; orderId?: string }> => {
+      const [row] = await s.all(`SELECT ${i.columnList} FROM ${i.table} WHERE dedup_key = ?${this.db.postgres ? ' FOR UPDATE' : ''}`, [dedupKey]);
+      if (!row) return { event: null };
+      const event = i.decode(row);
+      const statuses = this.settings.statusTables?.[event.provider];
+      if (!topics.includes(event.topic) || !statuses) return { event, conflict: `a ${event.topic} event cannot be replayed (only order events)` };
+      if (event.outcome !== 'failed' && event.outcome !== 'unmatched') return { event, conflict: `the event is ${event.outcome}: only failed and unmatched events are replayed` };
+      await this.lockUnmatched(s, event.provider, [event.entityId]);
+      const order = await this.selectOrder(s, 'provider = ? AND provider_order_id = ?', [event.provider, event.entityId], true);
+      const now = new Date();
+      const outcome: InboxOutcome = order ? this.applyObservation(changes, order, { ...reviveObservation(event.payload), statuses }, 'ops', now) : 'unmatched';
+      await this.writeChanges(s, changes);
+      await s.run(`UPDATE ${i.table} SET outcome = ?, error = NULL, processed_at = ? WHERE dedup_key = ?`, [outcome, i.value('processedAt', now), dedupKey]);
+      return { event: { ...event, outcome, error: null, processedAt: now }, orderId: order?.id };
+    });
+    this.publish(changes);
+    return result;
   }
 
   // --- writing -------------------------------------------------------------------------------

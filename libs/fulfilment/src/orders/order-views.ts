@@ -48,8 +48,10 @@ export interface FulfilmentOrderHistoryEntry {
   toStatus: FulfilmentStatus;
   fromProviderStatus: string | null;
   toProviderStatus: string | null;
-  /** What observed the change: `create`, `webhook`, `sync` or `api`. */
+  /** What observed the change: `create`, `webhook`, `sync`, `api`, or `ops` (an operator in the ops console). */
   source: StatusChangeSource;
+  /** Who asked for it, for source `ops` (the name the console's guard gave); null otherwise. */
+  actor: string | null;
   /** The provider's timestamp of the new state, when it sent one. */
   providerTimestamp: Date | null;
   /** When the module applied the change (the `occurredAt` of its status_changed event). */
@@ -85,6 +87,7 @@ export function toHistoryEntry(row: OrderStatusHistory): FulfilmentOrderHistoryE
     fromProviderStatus: row.fromProviderStatus,
     toProviderStatus: row.toProviderStatus,
     source: row.source,
+    actor: row.actor ?? null,
     providerTimestamp: row.providerTimestamp,
     occurredAt: row.createdAt,
   };

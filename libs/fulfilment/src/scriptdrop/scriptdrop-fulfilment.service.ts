@@ -6,7 +6,7 @@ import { isTerminal } from '../orders/order-state-machine.js';
 import { toOrderView, type FulfilmentOrderView } from '../orders/order-views.js';
 import { OrderPlacementService, type PlaceOrderResult } from '../orders/order-placement.service.js';
 import type { OrderObservation } from '../orders/order-state-machine.js';
-import { OrderStore } from '../orders/order-store.js';
+import { OrderStore, type ChangeContext } from '../orders/order-store.js';
 import { validateInput } from '../validation.js';
 import { CreateScriptDropDeliveryDto, type CreateScriptDropDeliveryInput } from './scriptdrop.dto.js';
 import { ScriptDropService, type ScriptDropCallOptions } from './scriptdrop.service.js';
@@ -72,7 +72,7 @@ export class ScriptDropFulfilment {
    * A retried DELETE whose earlier attempt may have gone through and whose retry is refused as not
    * cancellable is settled by reading the order back: cancelled there is success.
    */
-  async cancel(orderId: string): Promise<FulfilmentOrderView> {
+  async cancel(orderId: string, context?: ChangeContext): Promise<FulfilmentOrderView> {
     const order = await this.load(orderId);
     if (isTerminal(order.status)) {
       throw new OrderStateError(order, `ScriptDrop order ${order.id} is already ${order.status}: a terminal order cannot be cancelled`);
@@ -87,7 +87,7 @@ export class ScriptDropFulfilment {
     // The 204 is the answer; the follow-up GET only adds the cancellation time.
     const remote = confirmed ?? (await this.readBack(providerOrderId));
     const observation = remote?.status === 'cancelled' ? scriptDropObservation(remote) : scriptDropCancelled();
-    return this.apply(order, observation);
+    return this.apply(order, observation, context);
   }
 
   /** Adds a prescription to the delivery and applies the order ScriptDrop answers with. */
@@ -117,18 +117,18 @@ export class ScriptDropFulfilment {
   }
 
   /** Reads the delivery at ScriptDrop now and applies what changed. Returns the stored order. */
-  async refresh(orderId: string): Promise<FulfilmentOrderView> {
-    return (await this.getDeliveryDetails(orderId)).order;
+  async refresh(orderId: string, context?: ChangeContext): Promise<FulfilmentOrderView> {
+    return (await this.getDeliveryDetails(orderId, context)).order;
   }
 
   /**
    * Like refresh, and also returns ScriptDrop's view: use `remote.delivery.signatureUrl` straight
    * away (it is short-lived and deliberately not stored).
    */
-  async getDeliveryDetails(orderId: string): Promise<ScriptDropDeliveryDetails> {
+  async getDeliveryDetails(orderId: string, context?: ChangeContext): Promise<ScriptDropDeliveryDetails> {
     const order = await this.load(orderId);
     const remote = await this.scriptdrop.getOrder(this.providerIdOf(order));
-    return { order: await this.apply(order, scriptDropObservation(remote)), remote };
+    return { order: await this.apply(order, scriptDropObservation(remote), context), remote };
   }
 
   // --- internals ---------------------------------------------------------------------------------
@@ -179,8 +179,8 @@ export class ScriptDropFulfilment {
     }
   }
 
-  private async apply(order: FulfilmentOrder, observation: OrderObservation): Promise<FulfilmentOrderView> {
-    const result = await this.store.observe('scriptdrop', order.providerOrderId!, observation, 'api');
+  private async apply(order: FulfilmentOrder, observation: OrderObservation, context?: ChangeContext): Promise<FulfilmentOrderView> {
+    const result = await this.store.observe('scriptdrop', order.providerOrderId!, observation, context?.source ?? 'api', context?.actor ?? null);
     return toOrderView(result.order ?? order);
   }
 }

@@ -1,5 +1,5 @@
 // Status sync public API (re-exported by ../index.ts).
-export { StatusSyncService, STATUS_SYNC_INTERVAL_NAME, type SyncTickReport } from './status-sync.service.js';
+export { StatusSyncService, STATUS_SYNC_INTERVAL_NAME, type SyncTickReport, type SyncTickRecord } from './status-sync.service.js';
 export {
   PROVIDER_STATUS_READERS,
   CaryRxStatusReader,

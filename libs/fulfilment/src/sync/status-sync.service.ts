@@ -35,6 +35,11 @@ export interface SyncTickReport {
 export interface SyncObserver {
   syncTick(outcome: { report: SyncTickReport } | { failedAfterMs: number }): void;
 }
+/** A tick as the ops console lists it: its report, or when it failed, when, how long and why. */
+export type SyncTickRecord = SyncTickReport & { error?: string };
+
+/** Ticks kept in memory per replica for the ops console. */
+const RECENT_TICKS = 20;
 
 /** Name of the interval in SchedulerRegistry (a second module instance gets a suffix). */
 export const STATUS_SYNC_INTERVAL_NAME = 'fulfilment.status-sync';
@@ -60,6 +65,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
   /** The tick in progress (or queued behind it): ticks never overlap. */
   private running: Promise<void> | undefined;
   private stopping = false;
+  private readonly recent: SyncTickRecord[] = [];
 
   constructor(
     private readonly store: OrderStore,
@@ -124,6 +130,11 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     return run;
   }
 
+  /** This replica's last ticks, newest first (the ops console's sync page). */
+  recentTicks(): SyncTickRecord[] {
+    return [...this.recent];
+  }
+
   /** The scheduled tick: skipped while one is still running; a failure is logged, the next runs. */
   private onInterval(): void {
     if (this.running || this.stopping) {
@@ -136,14 +147,23 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** A tick, reported to the observer whether it completes or fails. */
+  /** A tick, told to the metrics and kept for the ops console, whether it completed or failed. */
   private async observedTick(): Promise<SyncTickReport> {
-    const started = Date.now();
+    const startedAt = new Date();
+    const keep = (record: SyncTickRecord) => {
+      this.recent.unshift(record);
+      this.recent.length = Math.min(this.recent.length, RECENT_TICKS);
+    };
     try {
       const report = await this.tick();
+      keep(report);
       this.observer?.syncTick({ report });
       return report;
     } catch (err) {
-      this.observer?.syncTick({ failedAfterMs: Date.now() - started });
+      const durationMs = Date.now() - startedAt.getTime();
+      const error = err instanceof Error ? err.message : String(err);
+      keep({ startedAt, durationMs, claimed: 0, fetched: 0, changed: 0, failed: 0, released: 0, reconciled: 0, httpCalls: { caryrx: 0, scriptdrop: 0 }, pausedProviders: [], error });
+      this.observer?.syncTick({ failedAfterMs: durationMs });
       throw err;
     }
   }

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { FULFILMENT_METRICS } from '../fulfilment.constants.js';
 import type { ProviderName } from '../http/provider-errors.js';
 import { OrderStore, storedObservation, type InboxEffect, type InboxResult, type InboxWrite } from '../orders/order-store.js';
+import { WebhookActivity } from './webhook-activity.js';
 
 export interface InboxEntry {
   provider: ProviderName;
@@ -87,6 +88,7 @@ export class WebhookInbox {
 
   constructor(
     private readonly store: OrderStore,
+    private readonly activity: WebhookActivity,
     @Optional() @Inject(FULFILMENT_METRICS) private readonly observer?: WebhookObserver | null,
   ) {
     this.maxWriters = store.concurrentWriters ? POSTGRES_WRITERS : 1;
@@ -123,11 +125,15 @@ export class WebhookInbox {
     });
   }
 
-  /** A stored event: answered, then counted with its outcome and time to commit. (A refused one is counted where it is answered.) */
+  /**
+   * A stored event: answered, then counted with its outcome and time to commit (a refused one is
+   * counted where it is answered); a duplicate is also listed for the ops console.
+   */
   private settled(pending: Pending, receipt: InboxReceipt): void {
     pending.resolve(receipt);
     const { row } = pending.write;
     this.observer?.webhookHandled(row.provider, row.topic, receipt.duplicate ? 'duplicate' : (receipt.outcome ?? 'stored'), (performance.now() - pending.received) / 1000);
+    if (receipt.duplicate) this.activity.record({ kind: 'duplicate', provider: row.provider, topic: row.topic, entityId: row.entityId, reason: null, fields: [], at: new Date() });
   }
 
   /** Writers take whatever has queued up and commit it as one batch. */

@@ -6,6 +6,7 @@ import { FulfilmentEvents, type WebhookRejectedEvent } from '../orders/fulfilmen
 import { FULFILMENT_METRICS } from '../fulfilment.constants.js';
 import type { WebhookObserver } from './webhook-inbox.js';
 import type { WebhookSourceInfo } from './webhook-routes.js';
+import { WebhookActivity } from './webhook-activity.js';
 
 const REASONS: Record<number, string> = { 400: 'invalid_body', 401: 'unauthorized', 413: 'too_large', 415: 'unsupported_media_type' };
 
@@ -23,6 +24,7 @@ export class WebhookResponder {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly events: FulfilmentEventBus,
+    private readonly activity: WebhookActivity,
     @Optional() @Inject(FULFILMENT_METRICS) private readonly observer?: WebhookObserver | null,
   ) {}
 
@@ -44,6 +46,7 @@ export class WebhookResponder {
       const fields = typeof body === 'object' && 'fields' in body ? (body.fields as Array<{ path: string }>).map((f) => f.path) : undefined;
       const event: WebhookRejectedEvent = { provider: source.provider, topic: source.topic, reason, fields, occurredAt: new Date() };
       this.events.emit(FulfilmentEvents.WebhookRejected, event);
+      this.activity.record({ kind: 'rejected', provider: source.provider, topic: source.topic, entityId: null, reason, fields: fields ?? [], at: event.occurredAt });
       this.logger.warn(`${source.topic}: rejected (${reason}${fields ? `: ${fields.join(', ')}` : ''})`);
     }
     this.send(response, request, status, typeof body === 'string' ? { statusCode: status, message: body } : body, headers);

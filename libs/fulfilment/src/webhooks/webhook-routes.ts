@@ -8,6 +8,7 @@ import { describeWebhookRoutes } from './webhook-openapi.js';
 import { WebhookFrontDoor } from './webhook-front-door.js';
 import { WebhookIntake } from './webhook-intake.js';
 import { WebhookResponder } from './webhook-responder.js';
+import { WebhookActivity } from './webhook-activity.js';
 
 const WEBHOOK_SUBPATH = 'fulfilment:webhook-subpath';
 const WEBHOOK_SOURCE = 'fulfilment:webhook-source';
@@ -83,6 +84,7 @@ export function bindWebhookControllers(controllers: Type[], { openApi }: { openA
       { provide: WEBHOOK_OPENAPI, useFactory: () => describeWebhookRoutes(bound, openApi) },
       WebhookIntake,
       WebhookResponder,
+      WebhookActivity,
       {
         provide: WebhookFrontDoor,
         inject: [WEBHOOK_ROUTES, HttpAdapterHost, ApplicationConfig, WebhookIntake, WebhookResponder],

@@ -25,6 +25,11 @@ export const OPEN_ORDER_CONDITION = "status NOT IN ('delivered', 'returned', 'ca
 @Index('ix_fulfilment_orders_unknown', ['provider', 'createdAt'], { where: "status = 'unknown'" })
 // Open orders by provider and status, for the metrics' counts: an index-only read of open orders.
 @Index('ix_fulfilment_orders_open', ['provider', 'status'], { where: OPEN_ORDER_CONDITION })
+// The ops console's pages (keyset, newest first; open orders by last change): migration 1764700000000.
+@Index('ix_fulfilment_orders_created', ['createdAt', 'id'])
+@Index('ix_fulfilment_orders_provider_created', ['provider', 'createdAt', 'id'])
+@Index('ix_fulfilment_orders_status_created', ['status', 'createdAt', 'id'])
+@Index('ix_fulfilment_orders_open_updated', ['updatedAt', 'id'], { where: "status NOT IN ('delivered', 'returned', 'cancelled', 'not_created')" })
 export class FulfilmentOrder extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

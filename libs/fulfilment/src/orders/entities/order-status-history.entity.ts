@@ -3,8 +3,8 @@ import { FulfilmentEntity, TimestampColumn, Varchar } from './columns.js';
 import { FulfilmentOrder } from './fulfilment-order.entity.js';
 import type { FulfilmentStatus } from '../order-state-machine.js';
 
-/** reconcile: an `unknown` order settled by reconciliation (found at the provider, or closed as not created). */
-export type StatusChangeSource = 'create' | 'webhook' | 'sync' | 'api' | 'reconcile';
+/** reconcile: an `unknown` order settled by reconciliation (found at the provider, or closed as not created); ops: an operator's action in the ops console. */
+export type StatusChangeSource = 'create' | 'webhook' | 'sync' | 'api' | 'reconcile' | 'ops';
 
 /** One row per real transition of an order; written in the same transaction as the order update. */
 @Entity({ name: 'fulfilment_order_status_history' })
@@ -37,6 +37,10 @@ export class OrderStatusHistory extends FulfilmentEntity {
 
   @TimestampColumn('provider_timestamp', { nullable: true })
   providerTimestamp: Date | null;
+
+  /** Who asked for the change, when a person did (source `ops`: the name the console's guard gave). */
+  @Varchar('actor', 128, { nullable: true })
+  actor: string | null;
 
   @TimestampColumn('created_at')
   createdAt: Date;

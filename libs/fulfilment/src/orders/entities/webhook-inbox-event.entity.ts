@@ -18,6 +18,8 @@ export type InboxOutcome = (typeof INBOX_OUTCOMES)[number];
 @Index('ix_fulfilment_inbox_entity', ['topic', 'entityId'])
 // Order events waiting for their order (see OrderStore.linkCreated): few rows, whatever the inbox's size.
 @Index('ix_fulfilment_inbox_unmatched', ['provider', 'entityId'], { where: "outcome = 'unmatched'" })
+// The ops console's inbox pages, one outcome at a time, newest first (migration 1764700000000).
+@Index('ix_fulfilment_inbox_outcome_received', ['outcome', 'receivedAt', 'dedupKey'])
 export class WebhookInboxEvent extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 191, name: 'dedup_key' })
   dedupKey: string;
