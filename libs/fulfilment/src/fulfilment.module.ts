@@ -23,8 +23,10 @@ import { SCRIPTDROP_MODULE_PARTS } from './scriptdrop/scriptdrop.providers.js';
 import { SYNC_MODULE_PARTS } from './sync/sync.providers.js';
 import { CARYRX_STATUS_TABLE } from './caryrx/caryrx-observation.js';
 import { SCRIPTDROP_STATUS_TABLE } from './scriptdrop/scriptdrop-observation.js';
+// Retention (issue 15).
+import { RETENTION_MODULE_PARTS } from './retention/retention.providers.js';
 
-const PARTS = [CARYRX_MODULE_PARTS, SCRIPTDROP_MODULE_PARTS, SYNC_MODULE_PARTS];
+const PARTS = [CARYRX_MODULE_PARTS, SCRIPTDROP_MODULE_PARTS, SYNC_MODULE_PARTS, RETENTION_MODULE_PARTS];
 
 /**
  * FulfilmentModule.forRoot(options) / forRootAsync({ imports, inject, useFactory }).

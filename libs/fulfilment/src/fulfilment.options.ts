@@ -48,6 +48,12 @@ export interface WebhookOptions {
   routePrefix?: string;
   /** Largest webhook body accepted, in bytes; default 64 KiB (bigger gets 413). */
   maxBodyBytes?: number;
+  /**
+   * Days an inbox row (and so its dedup key) is kept; older rows are pruned by the retention job.
+   * Default 35: longer than the automatic redelivery of common webhook senders (Stripe: up to 3
+   * days) and the 30 days in which some let an operator resend an event. CaryRx documents none.
+   */
+  retentionDays?: number;
 }
 
 export interface SyncOptions {
@@ -63,6 +69,23 @@ export interface SyncOptions {
   leaseMs?: number;
 }
 
+/** The retention job (issue 15): prunes what grows without bound, on one replica at a time. */
+export interface RetentionOptions {
+  /** Register the retention job (the host must import ScheduleModule.forRoot()). Default true. */
+  enabled?: boolean;
+  /** Time between runs; default 3 600 000 (an hour), at least 1 000. */
+  intervalMs?: number;
+  /** Rows deleted per statement; default 1 000. */
+  batchSize?: number;
+  /** Pause between two batches, so ingestion keeps its pace; default 20 ms. */
+  pauseMs?: number;
+  /**
+   * Also prune the status history of orders terminal for longer than this many days. Default:
+   * unset, history is kept (it is the audit trail).
+   */
+  terminalOrderHistoryDays?: number;
+}
+
 export interface SandboxOptions {
   /** Milliseconds between automatic status steps of simulated orders; default 1 000. 0 disables the clock. */
   stepMs?: number;
@@ -76,6 +99,8 @@ export interface FulfilmentModuleOptions {
   scriptdrop?: ScriptDropOptions | SandboxProviderOptions;
   webhooks?: WebhookOptions;
   sync?: SyncOptions;
+  /** Pruning of the webhook inbox (see webhooks.retentionDays) and, optionally, of old history. */
+  retention?: RetentionOptions;
   /**
    * Start in-process simulators of both providers and point the clients at them. Provider blocks
    * are optional in sandbox mode and may hold only `timeoutMs` and `maxRetries`: a URL or a
@@ -97,10 +122,17 @@ export interface ResolvedFulfilmentOptions {
     secrets: string[];
     routePrefix: string;
     maxBodyBytes: number;
+    retentionDays: number;
   };
   sync: Required<SyncOptions>;
+  retention: ResolvedRetentionOptions;
   sandbox: false | ResolvedSandboxOptions;
   dataSource?: string;
+}
+
+export interface ResolvedRetentionOptions extends Required<Omit<RetentionOptions, 'terminalOrderHistoryDays'>> {
+  /** null: history is kept. */
+  terminalOrderHistoryDays: number | null;
 }
 
 /** Sandbox mode after validation: the clock, and each simulated provider's timeouts and retries. */
@@ -112,6 +144,8 @@ export interface ResolvedSandboxOptions extends Required<SandboxOptions> {
 export const DEFAULT_ROUTE_PREFIX = 'fulfilment';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RETRIES = 2;
+/** See WebhookOptions.retentionDays. */
+export const DEFAULT_WEBHOOK_RETENTION_DAYS = 35;
 
 /** Collects problems with their paths; never records a value, so secrets cannot leak into the message. */
 class ProblemList {
@@ -219,7 +253,7 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
   if (!isObject(raw)) {
     throw new FulfilmentOptionsError(['options must be an object']);
   }
-  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'sandbox', 'dataSource']);
+  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'sandbox', 'dataSource', 'retention']);
 
   let stepMs: number | undefined;
   if (raw.sandbox === true) stepMs = 1000;
@@ -283,10 +317,11 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
     secrets: [],
     routePrefix: DEFAULT_ROUTE_PREFIX,
     maxBodyBytes: 64 * 1024,
+    retentionDays: DEFAULT_WEBHOOK_RETENTION_DAYS,
   };
   const w = block(p, 'webhooks', raw.webhooks);
   if (w) {
-    unknownKeys(p, 'webhooks', w, ['publicUrl', 'secret', 'routePrefix', 'maxBodyBytes']);
+    unknownKeys(p, 'webhooks', w, ['publicUrl', 'secret', 'routePrefix', 'maxBodyBytes', 'retentionDays']);
     if (w.publicUrl !== undefined && httpUrl(p, 'webhooks.publicUrl', w.publicUrl)) {
       webhooks.publicUrl = (w.publicUrl as string).replace(/\/+$/, '');
     }
@@ -309,6 +344,7 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
       } else webhooks.routePrefix = w.routePrefix.replace(/^\/+|\/+$/g, '');
     }
     webhooks.maxBodyBytes = optionalInt(p, 'webhooks.maxBodyBytes', w.maxBodyBytes, 1024, 64 * 1024, 10 * 1024 * 1024);
+    webhooks.retentionDays = optionalInt(p, 'webhooks.retentionDays', w.retentionDays, 1, DEFAULT_WEBHOOK_RETENTION_DAYS, 36_500);
   } else if (!sandbox && raw.caryrx !== undefined) {
     // CaryRx pushes events: without a secret its callbacks could not be authenticated.
     p.add('webhooks.secret', 'is required when caryrx is configured (webhooks authenticate with it)');
@@ -329,9 +365,23 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
     leaseMs: optionalInt(p, 'sync.leaseMs', y.leaseMs, 1000, 60_000),
   };
 
+  const retention = retentionOptions(p, raw.retention);
+
   let dataSource: string | undefined;
   if (raw.dataSource !== undefined && nonEmptyString(p, 'dataSource', raw.dataSource)) dataSource = raw.dataSource;
 
   if (p.problems.length > 0) throw new FulfilmentOptionsError(p.problems);
-  return { caryrx, scriptdrop, webhooks, sync, sandbox, dataSource };
+  return { caryrx, scriptdrop, webhooks, sync, retention, sandbox, dataSource };
+}
+
+function retentionOptions(p: ProblemList, v: unknown): ResolvedRetentionOptions {
+  const r = block(p, 'retention', v) ?? {};
+  unknownKeys(p, 'retention', r, ['enabled', 'intervalMs', 'batchSize', 'pauseMs', 'terminalOrderHistoryDays']);
+  return {
+    enabled: optionalBoolean(p, 'retention.enabled', r.enabled, true),
+    intervalMs: optionalInt(p, 'retention.intervalMs', r.intervalMs, 1000, 3_600_000),
+    batchSize: optionalInt(p, 'retention.batchSize', r.batchSize, 1, 1000, 10_000),
+    pauseMs: optionalInt(p, 'retention.pauseMs', r.pauseMs, 0, 20, 60_000),
+    terminalOrderHistoryDays: r.terminalOrderHistoryDays === undefined ? null : optionalInt(p, 'retention.terminalOrderHistoryDays', r.terminalOrderHistoryDays, 1, 0, 36_500),
+  };
 }

@@ -59,3 +59,7 @@ export type { OrderObservation, ObservationOutcome, ProviderStatusTable } from '
 export * from './caryrx/index.js';
 export * from './sync/index.js';
 export * from './scriptdrop/index.js';
+// Retention (issue 15).
+export * from './retention/index.js';
+export { JobLease } from './orders/entities/index.js';
+export { DEFAULT_WEBHOOK_RETENTION_DAYS, type RetentionOptions } from './fulfilment.options.js';

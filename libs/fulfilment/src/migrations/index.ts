@@ -4,6 +4,8 @@ import { FulfilmentSyncFillfactor1764100000000 } from './1764100000000-fulfilmen
 import { FulfilmentDeliveryDetails1764200000000 } from './1764200000000-fulfilment-delivery-details.js';
 import { FulfilmentTimestamptz1764300000000 } from './1764300000000-fulfilment-timestamptz.js';
 import { FulfilmentInboxUnmatched1764400000000 } from './1764400000000-fulfilment-inbox-unmatched.js';
+// Retention (issue 15).
+import { FulfilmentRetention1764600000000 } from './1764600000000-fulfilment-retention.js';
 
 /** The module's migrations in order, for the host's own TypeORM `migrations` setting. */
 export const FULFILMENT_MIGRATIONS = [
@@ -12,6 +14,7 @@ export const FULFILMENT_MIGRATIONS = [
   FulfilmentDeliveryDetails1764200000000,
   FulfilmentTimestamptz1764300000000,
   FulfilmentInboxUnmatched1764400000000,
+  FulfilmentRetention1764600000000,
 ];
 
 /**

@@ -5,8 +5,11 @@ import { PatientLocation } from './patient-location.entity.js';
 import { Prescription } from './prescription.entity.js';
 import { WebhookInboxEvent } from './webhook-inbox-event.entity.js';
 import { WebhookRegistration } from './webhook-registration.entity.js';
+// Retention (issue 15): the lease that lets one replica at a time prune.
+import { JobLease } from './job-lease.entity.js';
 
 export { FulfilmentOrder, newFulfilmentOrder, OrderStatusHistory, PatientLink, PatientLocation, Prescription, WebhookInboxEvent, WebhookRegistration };
+export { JobLease };
 
 /** Every entity of the module, for the host's TypeORM `entities` setting. */
 export const FULFILMENT_ENTITIES = [
@@ -17,4 +20,5 @@ export const FULFILMENT_ENTITIES = [
   Prescription,
   WebhookInboxEvent,
   WebhookRegistration,
+  JobLease,
 ];

@@ -18,6 +18,8 @@ export type InboxOutcome = (typeof INBOX_OUTCOMES)[number];
 @Index('ix_fulfilment_inbox_entity', ['topic', 'entityId'])
 // Order events waiting for their order (see OrderStore.linkCreated): few rows, whatever the inbox's size.
 @Index('ix_fulfilment_inbox_unmatched', ['provider', 'entityId'], { where: "outcome = 'unmatched'" })
+// Retention: rows past webhooks.retentionDays are found oldest first, in batches (appended to at the right edge only).
+@Index('ix_fulfilment_inbox_received', ['receivedAt'])
 export class WebhookInboxEvent extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 191, name: 'dedup_key' })
   dedupKey: string;

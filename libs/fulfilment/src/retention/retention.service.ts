@@ -1,0 +1,126 @@
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { randomBytes } from 'node:crypto';
+import { RESOLVED_OPTIONS } from '../fulfilment.constants.js';
+import type { ResolvedFulfilmentOptions } from '../fulfilment.options.js';
+import { OrderStore, type PrunableTable } from '../orders/order-store.js';
+
+/** What one retention run did. */
+export interface RetentionReport {
+  startedAt: Date;
+  durationMs: number;
+  /** False when another replica held the lease: this one pruned nothing. */
+  ran: boolean;
+  /** Rows deleted, per table. */
+  pruned: Record<PrunableTable, number>;
+}
+
+/** Name of the interval in SchedulerRegistry (a second module instance gets a suffix). */
+export const RETENTION_INTERVAL_NAME = 'fulfilment.retention';
+/** The job lease's name (fulfilment_job_leases.name). */
+export const RETENTION_LEASE = 'retention';
+/** How long a claim holds; renewed once half of it has passed, so only a stalled replica loses it. */
+const LEASE_MS = 120_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The retention job: on a schedule, deletes webhook inbox rows older than `webhooks.retentionDays`
+ * and, when `retention.terminalOrderHistoryDays` is set, the history of orders terminal for longer
+ * than that. One replica at a time (a lease row claimed with one conditional statement, so it works
+ * across processes on PostgreSQL and SQLite); bounded batches of `retention.batchSize` rows, each
+ * its own short statement, with `retention.pauseMs` between them so ingestion keeps its pace.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Fulfilment:Retention');
+  /** This replica's lease owner id. */
+  readonly instanceId = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private intervalName: string | undefined;
+  private running: Promise<RetentionReport> | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly store: OrderStore,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedFulfilmentOptions,
+    @Optional() private readonly scheduler?: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.options.retention.enabled) return;
+    if (!this.scheduler) {
+      this.logger.warn('retention is enabled but SchedulerRegistry is missing: import ScheduleModule.forRoot() once in your app module (nothing is pruned)');
+      return;
+    }
+    const name = this.scheduler.doesExist('interval', RETENTION_INTERVAL_NAME) ? `${RETENTION_INTERVAL_NAME}.${this.instanceId}` : RETENTION_INTERVAL_NAME;
+    this.scheduler.addInterval(
+      name,
+      setInterval(() => {
+        if (this.running) return; // the previous run is still pruning
+        this.runOnce().catch((err: unknown) => this.logger.error(`retention run failed: ${err instanceof Error ? err.message : String(err)}`));
+      }, this.options.retention.intervalMs),
+    );
+    this.intervalName = name;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true; // a run in progress stops after its current batch
+    if (this.intervalName && this.scheduler?.doesExist('interval', this.intervalName)) this.scheduler.deleteInterval(this.intervalName);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Runs now (or joins the run in progress) and reports it. */
+  runOnce(): Promise<RetentionReport> {
+    this.running ??= this.run().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(): Promise<RetentionReport> {
+    const startedAt = new Date();
+    const report: RetentionReport = { startedAt, durationMs: 0, ran: false, pruned: { inbox: 0, terminalHistory: 0 } };
+    const lease = { until: 0 };
+    if (await this.holdLease(lease)) {
+      report.ran = true;
+      try {
+        const { webhooks, retention } = this.options;
+        const plan: Array<[PrunableTable, number | null]> = [
+          ['inbox', webhooks.retentionDays],
+          ['terminalHistory', retention.terminalOrderHistoryDays],
+        ];
+        for (const [table, days] of plan) {
+          if (days !== null) report.pruned[table] = await this.prune(table, new Date(startedAt.getTime() - days * DAY_MS), lease);
+        }
+      } finally {
+        await this.store.releaseJobLease(RETENTION_LEASE, this.instanceId);
+      }
+    }
+    report.durationMs = Date.now() - startedAt.getTime();
+    const total = report.pruned.inbox + report.pruned.terminalHistory;
+    if (total > 0) this.logger.log(`pruned ${report.pruned.inbox} inbox rows and ${report.pruned.terminalHistory} history rows in ${report.durationMs} ms`);
+    return report;
+  }
+
+  /** Batches until a short one (nothing older is left), the lease is lost, or the app stops. */
+  private async prune(table: PrunableTable, before: Date, lease: { until: number }): Promise<number> {
+    const { batchSize, pauseMs } = this.options.retention;
+    let total = 0;
+    let from: Date | null = null;
+    while (!this.stopping && (await this.holdLease(lease))) {
+      const { deleted, last } = await this.store.pruneBatch(table, before, batchSize, from);
+      total += deleted;
+      if (deleted < batchSize) break;
+      from = last;
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+    return total;
+  }
+
+  /** Claims the lease, or renews it once half of it has passed; false when another replica holds it. */
+  private async holdLease(lease: { until: number }): Promise<boolean> {
+    const now = Date.now();
+    if (lease.until - now > LEASE_MS / 2) return true;
+    const held = await this.store.claimJobLease(RETENTION_LEASE, this.instanceId, new Date(now + LEASE_MS), new Date(now));
+    if (!held && lease.until > 0) this.logger.warn('retention lease lost to another replica (this one stalled past it): this run stops');
+    lease.until = held ? now + LEASE_MS : 0;
+    return held;
+  }
+}
