@@ -112,8 +112,8 @@ describe('retention: pruning the inbox and old history, one replica at a time', 
     const hooks = createWebhookTestClient({ baseUrl: a.url, secret: SECRET });
     const shipped = { id: 'ret-late', order_status: 'shipped', updated_at: daysAgo(40).toISOString() };
     const delivered = { id: 'ret-late', order_status: 'delivered', updated_at: daysAgo(39).toISOString() };
-    expect((await hooks.caryrxOrderEvent(shipped)).body.outcome).toBe('applied');
-    expect((await hooks.caryrxOrderEvent(delivered)).body.outcome).toBe('applied');
+    expect((await hooks.caryrxOrderEvent(shipped)).body).toMatchObject({ outcome: 'applied' });
+    expect((await hooks.caryrxOrderEvent(delivered)).body).toMatchObject({ outcome: 'applied' });
     const before = await em().findOneByOrFail(FulfilmentOrder, { id: order.id });
     await age(31);
     expect((await a.app.get(RetentionService).runOnce()).pruned.inbox).toBe(2);

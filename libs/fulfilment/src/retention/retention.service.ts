@@ -68,26 +68,42 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     await this.running?.catch(() => undefined);
   }
 
-  /** Runs now (or joins the run in progress) and reports it. */
+  /** Runs now with the configured windows (after the run in progress, if any) and reports it. */
   runOnce(): Promise<RetentionReport> {
-    this.running ??= this.run().finally(() => (this.running = undefined));
-    return this.running;
+    const now = Date.now();
+    const { webhooks, retention } = this.options;
+    const days = retention.terminalOrderHistoryDays;
+    return this.prune({
+      inboxBefore: new Date(now - webhooks.retentionDays * DAY_MS),
+      terminalHistoryBefore: days === null ? undefined : new Date(now - days * DAY_MS),
+    });
   }
 
-  private async run(): Promise<RetentionReport> {
+  /**
+   * Prunes now, with cutoffs of the caller's choosing (e.g. a one-off clean-up after lowering the
+   * window): inbox rows received before `inboxBefore`, the history of orders terminal since before
+   * `terminalHistoryBefore`; a cutoff left out prunes nothing of that table. Same lease, batches and
+   * pauses as the scheduled runs, and queued after the run in progress.
+   */
+  prune(cutoffs: Partial<Record<`${PrunableTable}Before`, Date>>): Promise<RetentionReport> {
+    const run = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.run(cutoffs));
+    const settled = run.finally(() => {
+      if (this.running === settled) this.running = undefined;
+    });
+    this.running = settled;
+    return run;
+  }
+
+  private async run(cutoffs: Partial<Record<`${PrunableTable}Before`, Date>>): Promise<RetentionReport> {
     const startedAt = new Date();
     const report: RetentionReport = { startedAt, durationMs: 0, ran: false, pruned: { inbox: 0, terminalHistory: 0 } };
     const lease = { until: 0 };
     if (await this.holdLease(lease)) {
       report.ran = true;
       try {
-        const { webhooks, retention } = this.options;
-        const plan: Array<[PrunableTable, number | null]> = [
-          ['inbox', webhooks.retentionDays],
-          ['terminalHistory', retention.terminalOrderHistoryDays],
-        ];
-        for (const [table, days] of plan) {
-          if (days !== null) report.pruned[table] = await this.prune(table, new Date(startedAt.getTime() - days * DAY_MS), lease);
+        for (const table of ['inbox', 'terminalHistory'] as const) {
+          const before = cutoffs[`${table}Before`];
+          if (before) report.pruned[table] = await this.pruneTable(table, before, lease);
         }
       } finally {
         await this.store.releaseJobLease(RETENTION_LEASE, this.instanceId);
@@ -100,7 +116,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /** Batches until a short one (nothing older is left), the lease is lost, or the app stops. */
-  private async prune(table: PrunableTable, before: Date, lease: { until: number }): Promise<number> {
+  private async pruneTable(table: PrunableTable, before: Date, lease: { until: number }): Promise<number> {
     const { batchSize, pauseMs } = this.options.retention;
     let total = 0;
     let from: Date | null = null;
