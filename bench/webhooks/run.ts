@@ -13,40 +13,16 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, Injectable, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule, InjectDataSource } from '@nestjs/typeorm';
-import type { INestApplication } from '@nestjs/common';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import autocannon, { type AutocannonResult } from 'autocannon';
-import { FulfilmentModule, FulfilmentOrder } from 'nestjs-fulfilment';
+import { FulfilmentModule } from 'nestjs-fulfilment';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '../../test/support/test-database.js';
+import { BENCH_WEBHOOK_SECRET, CARYRX_ORDERS_ROUTE, benchArgs, insertBenchOrdersSql, listen, load, loadRow, orderEvents, postgresAnswers, type LoadRow } from '../support/webhook-load.js';
 
-const args = new Map<string, string>();
-process.argv.slice(2).forEach((arg, i, all) => {
-  if (arg.startsWith('--')) args.set(arg.slice(2), all[i + 1] ?? '');
-});
+const args = benchArgs();
 const DURATION = Number(args.get('duration') ?? 10);
 const CONNECTIONS = Number(args.get('connections') ?? 16);
 const ORDERS = Number(args.get('orders') ?? 40_000);
-const SECRET = 'bench-webhook-secret-0123456789';
-/** CaryRx order statuses after `pending`, in order: each round of events moves every order one step. */
-const STEPS = ['ready_to_fill', 'filled', 'shipped', 'out_for_delivery', 'delivered'];
-
-const orderId = (i: number) => `bo${String(i).padStart(8, '0')}`;
-
-/** The order event CaryRx would post, shaped as in its document. */
-function orderEvent(seq: number): string {
-  const order = seq % ORDERS;
-  const step = Math.floor(seq / ORDERS) % STEPS.length;
-  return JSON.stringify({
-    id: orderId(order),
-    shipping_method: 'sameday_delivery',
-    packaging_method: 'usps_firstclass',
-    order_status: STEPS[step],
-    updated_at: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(),
-    shipment_tracking_url: 'https://track.example.test/1',
-    prescriptions: [{ entity_type: 'prescription', id: 'rx00000001', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }],
-    patient: { entity_type: 'patient', id: 'pt00000001', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' },
-  });
-}
+const orderEvent = orderEvents(ORDERS);
 
 // --- the bare endpoint: one INSERT of the payload -------------------------------------------------
 
@@ -77,67 +53,9 @@ class BareController {
 
 // --- runs -----------------------------------------------------------------------------------------
 
-async function listen(app: INestApplication): Promise<string> {
-  await app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-}
+const run = (url: string, path: string) => load(url, path, orderEvent, { connections: CONNECTIONS, duration: DURATION });
 
-async function load(url: string, path: string, body: (seq: number) => string): Promise<AutocannonResult> {
-  let seq = 0;
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: DURATION,
-    requests: [
-      {
-        method: 'POST',
-        path,
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: body(seq++) }),
-      },
-    ],
-  });
-}
-
-interface Row {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-const row = (name: string, r: AutocannonResult): Row => ({
-  name,
-  rps: r.requests.average,
-  p50: r.latency.p50,
-  p99: r.latency.p99,
-  non2xx: r.non2xx,
-  errors: r.errors + r.timeouts,
-});
-
-async function seedOrders(ds: DataSource): Promise<void> {
-  const now = new Date();
-  const rows: Partial<FulfilmentOrder>[] = [];
-  for (let i = 0; i < ORDERS; i++) {
-    rows.push({
-      id: randomUUID(),
-      provider: 'caryrx',
-      providerOrderId: orderId(i),
-      idempotencyKey: `bench-${i}`,
-      status: 'accepted',
-      providerStatus: 'pending',
-      serviceLevel: 'sameday_delivery',
-      version: 0,
-      syncFailures: 0,
-      createdAt: now,
-      updatedAt: now,
-    });
-  }
-  for (let i = 0; i < rows.length; i += 500) await ds.manager.insert(FulfilmentOrder, rows.slice(i, i + 500));
-}
-
-async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
+async function benchOn(kind: TestDatabaseKind, raw: string): Promise<LoadRow[]> {
   const db: TestDatabase = await createTestDatabase(kind);
   const logger = ['error'] as const;
   try {
@@ -147,7 +65,7 @@ async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
         TypeOrmModule.forRoot(db.options),
         FulfilmentModule.forRoot({
           caryrx: { baseUrl: 'http://127.0.0.1:9', apiKey: 'bench-key', environment: 'development' },
-          webhooks: { secret: SECRET },
+          webhooks: { secret: BENCH_WEBHOOK_SECRET },
           sync: { enabled: false },
         }),
       ],
@@ -156,7 +74,7 @@ async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
     const ours = await NestFactory.create(OursModule, { logger: [...logger] });
     const oursUrl = await listen(ours);
     const ds = ours.get(DataSource);
-    await seedOrders(ds);
+    await ds.query(insertBenchOrdersSql(kind === 'postgres', ORDERS));
 
     // Bare: one INSERT per request into the same database, with the same settings.
     await ds.query('CREATE TABLE bench_bare_events (id varchar(36) PRIMARY KEY, payload text NOT NULL, received_at ' +
@@ -167,11 +85,11 @@ async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
     const bareUrl = await listen(bare);
 
     // Warm both up briefly, then measure each in turn on the same machine and database.
-    const oursResult = await load(oursUrl, `/fulfilment/webhooks/caryrx/orders?token=${SECRET}`, orderEvent);
+    const oursResult = await run(oursUrl, CARYRX_ORDERS_ROUTE);
     // `--only ours` measures our route alone (for profiling with --cpu-prof).
     const only = args.get('only');
-    const bareResult = only === 'ours' ? oursResult : await load(bareUrl, '/bare/orders', orderEvent);
-    const rawResult = only === 'ours' ? oursResult : await load(raw, '/raw', orderEvent);
+    const bareResult = only === 'ours' ? oursResult : await run(bareUrl, '/bare/orders');
+    const rawResult = only === 'ours' ? oursResult : await run(raw, '/raw');
 
     const history = await ds.query('SELECT COUNT(*) AS n FROM fulfilment_order_status_history');
     const inbox = await ds.query('SELECT COUNT(*) AS n FROM fulfilment_webhook_inbox');
@@ -179,21 +97,9 @@ async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
 
     await ours.close();
     await bare.close();
-    return [row(`ours (${kind})`, oursResult), row(`bare Nest INSERT (${kind})`, bareResult), row('raw node:http', rawResult)];
+    return [loadRow(`ours (${kind})`, oursResult), loadRow(`bare Nest INSERT (${kind})`, bareResult), loadRow('raw node:http', rawResult)];
   } finally {
     await db.cleanup();
-  }
-}
-
-async function postgresAnswers(): Promise<boolean> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -167,10 +167,10 @@ describe('retention: pruning the inbox and old history, one replica at a time', 
 describe('retention options', () => {
   const base = { sandbox: true } as const;
 
-  it('defaults: inbox kept 35 days, history kept, hourly runs of 1,000-row batches', () => {
+  it('defaults: inbox kept 35 days, history kept, hourly runs of 500-row batches', () => {
     const resolved = validateFulfilmentOptions(base);
     expect(resolved.webhooks.retentionDays).toBe(35);
-    expect(resolved.retention).toEqual({ enabled: true, intervalMs: 3_600_000, batchSize: 1000, pauseMs: 20, terminalOrderHistoryDays: null });
+    expect(resolved.retention).toEqual({ enabled: true, intervalMs: 3_600_000, batchSize: 500, pauseMs: 20, terminalOrderHistoryDays: null });
   });
 
   it('names every bad retention option by its path', () => {

@@ -75,9 +75,12 @@ export interface RetentionOptions {
   enabled?: boolean;
   /** Time between runs; default 3 600 000 (an hour), at least 1 000. */
   intervalMs?: number;
-  /** Rows deleted per statement; default 1 000. */
+  /** Rows deleted per statement; default 500. */
   batchSize?: number;
-  /** Pause between two batches, so ingestion keeps its pace; default 20 ms. */
+  /**
+   * Least pause between two batches; default 20 ms. The pause is also at least four times as long
+   * as the batch took, so a prune holds the database at most a fifth of the time.
+   */
   pauseMs?: number;
   /**
    * Also prune the status history of orders terminal for longer than this many days. Default:
@@ -380,7 +383,7 @@ function retentionOptions(p: ProblemList, v: unknown): ResolvedRetentionOptions 
   return {
     enabled: optionalBoolean(p, 'retention.enabled', r.enabled, true),
     intervalMs: optionalInt(p, 'retention.intervalMs', r.intervalMs, 1000, 3_600_000),
-    batchSize: optionalInt(p, 'retention.batchSize', r.batchSize, 1, 1000, 10_000),
+    batchSize: optionalInt(p, 'retention.batchSize', r.batchSize, 1, 500, 10_000),
     pauseMs: optionalInt(p, 'retention.pauseMs', r.pauseMs, 0, 20, 60_000),
     terminalOrderHistoryDays: r.terminalOrderHistoryDays === undefined ? null : optionalInt(p, 'retention.terminalOrderHistoryDays', r.terminalOrderHistoryDays, 1, 0, 36_500),
   };

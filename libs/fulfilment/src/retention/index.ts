@@ -1,2 +1,2 @@
 // Retention public API (re-exported by ../index.ts).
-export { RetentionService, RETENTION_INTERVAL_NAME, RETENTION_LEASE, type RetentionReport } from './retention.service.js';
+export { RetentionService, RETENTION_INTERVAL_NAME, RETENTION_LEASE, type RetentionReport, type RetentionCutoffs } from './retention.service.js';

@@ -22,6 +22,14 @@ export const RETENTION_LEASE = 'retention';
 /** How long a claim holds; renewed once half of it has passed, so only a stalled replica loses it. */
 const LEASE_MS = 120_000;
 const DAY_MS = 86_400_000;
+/**
+ * After each batch the prune waits at least this many times as long as the batch took, so it holds
+ * the database at most a fifth of the time whatever the batch costs there (on SQLite every batch is a
+ * turn of the one writer, and a large table makes each row's index pages costlier).
+ */
+const PAUSE_PER_BATCH_TIME = 4;
+
+export type RetentionCutoffs = Partial<Record<`${PrunableTable}Before`, Date>>;
 
 /**
  * The retention job: on a schedule, deletes webhook inbox rows older than `webhooks.retentionDays`
@@ -83,10 +91,11 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
    * Prunes now, with cutoffs of the caller's choosing (e.g. a one-off clean-up after lowering the
    * window): inbox rows received before `inboxBefore`, the history of orders terminal since before
    * `terminalHistoryBefore`; a cutoff left out prunes nothing of that table. Same lease, batches and
-   * pauses as the scheduled runs, and queued after the run in progress.
+   * pauses as the scheduled runs, and queued after the run in progress. `signal` stops the run after
+   * its current batch (what it deleted until then is reported).
    */
-  prune(cutoffs: Partial<Record<`${PrunableTable}Before`, Date>>): Promise<RetentionReport> {
-    const run = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.run(cutoffs));
+  prune(cutoffs: RetentionCutoffs, { signal }: { signal?: AbortSignal } = {}): Promise<RetentionReport> {
+    const run = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.run(cutoffs, signal));
     const settled = run.finally(() => {
       if (this.running === settled) this.running = undefined;
     });
@@ -94,7 +103,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     return run;
   }
 
-  private async run(cutoffs: Partial<Record<`${PrunableTable}Before`, Date>>): Promise<RetentionReport> {
+  private async run(cutoffs: RetentionCutoffs, signal?: AbortSignal): Promise<RetentionReport> {
     const startedAt = new Date();
     const report: RetentionReport = { startedAt, durationMs: 0, ran: false, pruned: { inbox: 0, terminalHistory: 0 } };
     const lease = { until: 0 };
@@ -103,7 +112,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       try {
         for (const table of ['inbox', 'terminalHistory'] as const) {
           const before = cutoffs[`${table}Before`];
-          if (before) report.pruned[table] = await this.pruneTable(table, before, lease);
+          if (before) report.pruned[table] = await this.pruneTable(table, before, lease, signal);
         }
       } finally {
         await this.store.releaseJobLease(RETENTION_LEASE, this.instanceId);
@@ -116,16 +125,18 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /** Batches until a short one (nothing older is left), the lease is lost, or the app stops. */
-  private async pruneTable(table: PrunableTable, before: Date, lease: { until: number }): Promise<number> {
+  private async pruneTable(table: PrunableTable, before: Date, lease: { until: number }, signal?: AbortSignal): Promise<number> {
     const { batchSize, pauseMs } = this.options.retention;
     let total = 0;
     let from: Date | null = null;
-    while (!this.stopping && (await this.holdLease(lease))) {
+    while (!this.stopping && !signal?.aborted && (await this.holdLease(lease))) {
+      const started = Date.now();
       const { deleted, last } = await this.store.pruneBatch(table, before, batchSize, from);
       total += deleted;
       if (deleted < batchSize) break;
       from = last;
-      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+      const pause = Math.max(pauseMs, (Date.now() - started) * PAUSE_PER_BATCH_TIME);
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     }
     return total;
   }
