@@ -67,14 +67,14 @@ const QUERIES: Array<{ name: string; where: string; sql: string }> = [
     name: 'Retention: one batch of old inbox rows',
     where: 'OrderStore.pruneBatch (inbox)',
     sql: `DELETE FROM fulfilment_webhook_inbox WHERE ctid = ANY(ARRAY(SELECT t.ctid FROM fulfilment_webhook_inbox t WHERE t.received_at < now() - interval '35 days'
-      ORDER BY t.received_at LIMIT 1000 FOR UPDATE OF t SKIP LOCKED)) RETURNING received_at`,
+      ORDER BY t.received_at LIMIT 500 FOR UPDATE OF t SKIP LOCKED)) RETURNING received_at`,
   },
   {
     name: 'Retention: one batch of history of orders terminal for 90 days',
     where: 'OrderStore.pruneBatch (terminalHistory)',
     sql: `DELETE FROM fulfilment_order_status_history WHERE ctid = ANY(ARRAY(SELECT t.ctid FROM fulfilment_order_status_history t WHERE t.created_at < now() - interval '90 days'
       AND EXISTS (SELECT 1 FROM fulfilment_orders o WHERE o.id = t.order_id AND o.status IN (${TERMINAL}) AND o.updated_at < now() - interval '90 days')
-      ORDER BY t.created_at LIMIT 1000 FOR UPDATE OF t SKIP LOCKED)) RETURNING created_at`,
+      ORDER BY t.created_at LIMIT 500 FOR UPDATE OF t SKIP LOCKED)) RETURNING created_at`,
   },
   {
     name: 'Retention: claim the job lease',

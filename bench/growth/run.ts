@@ -80,9 +80,15 @@ const measured = (r: AutocannonResult): Measured => ({ rps: r['2xx'] / r.duratio
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs: number[], digits = 2) => `${xs.map((x) => x.toFixed(digits)).join(' / ')} (median ${median(xs).toFixed(digits)}, spread ${(Math.max(...xs) - Math.min(...xs)).toFixed(digits)})`;
 
+/**
+ * Before measuring: statistics and visibility map current, and what the bulk writes dirtied flushed
+ * (otherwise PostgreSQL's next checkpoint writes gigabytes in the middle of a run).
+ */
 async function settle(t: Target, postgres: boolean): Promise<void> {
-  if (postgres) await t.ds.query('VACUUM ANALYZE');
-  else await t.ds.query('PRAGMA wal_checkpoint(TRUNCATE)');
+  if (postgres) {
+    await t.ds.query('VACUUM ANALYZE');
+    await t.ds.query('CHECKPOINT').catch(() => console.log('  (CHECKPOINT needs a superuser or pg_checkpoint: skipped)'));
+  } else await t.ds.query('PRAGMA wal_checkpoint(TRUNCATE)');
 }
 
 async function benchOn(kind: TestDatabaseKind): Promise<Record<string, unknown>> {

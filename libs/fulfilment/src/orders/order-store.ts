@@ -83,10 +83,12 @@ export interface ObserveResult {
 export type ClaimedOrder = Pick<FulfilmentOrder, 'id' | 'provider' | 'providerOrderId' | 'syncFailures' | 'updatedAt'> & OrderState;
 
 /**
- * Tables retention prunes: `inbox` (webhook inbox rows by received_at) and `terminalHistory` (the
- * status history of orders terminal since before the cutoff).
+ * Tables retention prunes, in the order a run prunes them: `inbox` (webhook inbox rows by
+ * received_at) and `terminalHistory` (the status history of orders terminal since before the cutoff).
+ * Another table is one more name here and its entry in OrderStore.pruneTarget.
  */
-export type PrunableTable = 'inbox' | 'terminalHistory';
+export const PRUNABLE_TABLES = ['inbox', 'terminalHistory'] as const;
+export type PrunableTable = (typeof PRUNABLE_TABLES)[number];
 
 /** How one table is pruned: rows whose `time` is before the cutoff (NULL never is) and meet `also`. */
 interface PruneTarget {
@@ -888,18 +890,23 @@ export class OrderStore {
    * column that ages it (rows where it is NULL are never pruned), plus any condition of its own.
    */
   private pruneTarget(table: PrunableTable): PruneTarget {
-    if (table === 'inbox') return { codec: this.db.codec(WebhookInboxEvent), time: 'receivedAt' };
-    const o = this.db.codec(FulfilmentOrder);
-    const terminal = [...TERMINAL_STATUSES];
-    return {
-      codec: this.db.codec(OrderStatusHistory),
-      time: 'createdAt',
-      // Only orders terminal since before the cutoff: every history row of such an order is older still.
-      also: {
-        sql: `EXISTS (SELECT 1 FROM ${o.table} o WHERE o.id = t.order_id AND o.status IN (${marks(terminal.length)}) AND o.updated_at < ?)`,
-        params: (before) => [...terminal, o.value('updatedAt', before)],
-      },
-    };
+    switch (table) {
+      case 'inbox':
+        return { codec: this.db.codec(WebhookInboxEvent), time: 'receivedAt' };
+      case 'terminalHistory': {
+        const o = this.db.codec(FulfilmentOrder);
+        const terminal = [...TERMINAL_STATUSES];
+        return {
+          codec: this.db.codec(OrderStatusHistory),
+          time: 'createdAt',
+          // Only orders terminal since before the cutoff: every history row of such an order is older still.
+          also: {
+            sql: `EXISTS (SELECT 1 FROM ${o.table} o WHERE o.id = t.order_id AND o.status IN (${marks(terminal.length)}) AND o.updated_at < ?)`,
+            params: (before) => [...terminal, o.value('updatedAt', before)],
+          },
+        };
+      }
+    }
   }
 
   /**

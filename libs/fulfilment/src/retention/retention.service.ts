@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomBytes } from 'node:crypto';
 import { RESOLVED_OPTIONS } from '../fulfilment.constants.js';
 import type { ResolvedFulfilmentOptions } from '../fulfilment.options.js';
-import { OrderStore, type PrunableTable } from '../orders/order-store.js';
+import { OrderStore, PRUNABLE_TABLES, type PrunableTable } from '../orders/order-store.js';
 
 /** What one retention run did. */
 export interface RetentionReport {
@@ -105,12 +105,12 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async run(cutoffs: RetentionCutoffs, signal?: AbortSignal): Promise<RetentionReport> {
     const startedAt = new Date();
-    const report: RetentionReport = { startedAt, durationMs: 0, ran: false, pruned: { inbox: 0, terminalHistory: 0 } };
+    const report: RetentionReport = { startedAt, durationMs: 0, ran: false, pruned: Object.fromEntries(PRUNABLE_TABLES.map((t) => [t, 0])) as Record<PrunableTable, number> };
     const lease = { until: 0 };
     if (await this.holdLease(lease)) {
       report.ran = true;
       try {
-        for (const table of ['inbox', 'terminalHistory'] as const) {
+        for (const table of PRUNABLE_TABLES) {
           const before = cutoffs[`${table}Before`];
           if (before) report.pruned[table] = await this.pruneTable(table, before, lease, signal);
         }
@@ -119,8 +119,8 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       }
     }
     report.durationMs = Date.now() - startedAt.getTime();
-    const total = report.pruned.inbox + report.pruned.terminalHistory;
-    if (total > 0) this.logger.log(`pruned ${report.pruned.inbox} inbox rows and ${report.pruned.terminalHistory} history rows in ${report.durationMs} ms`);
+    const pruned = PRUNABLE_TABLES.filter((t) => report.pruned[t] > 0);
+    if (pruned.length > 0) this.logger.log(`pruned ${pruned.map((t) => `${report.pruned[t]} ${t} rows`).join(', ')} in ${report.durationMs} ms`);
     return report;
   }
 
