@@ -191,7 +191,7 @@ describe('retention options', () => {
       'retention.enabled must be a boolean',
       'retention.intervalMs must be an integer ≥ 1000',
       'retention.batchSize must be an integer from 1 to 10000',
-      'retention.pauseMs must be an integer from 0 to 60000',
+      'retention.pauseMs must be an integer from 0 to 30000',
       'retention.terminalOrderHistoryDays must be an integer from 1 to 36500',
     ]);
   });

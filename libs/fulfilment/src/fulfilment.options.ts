@@ -384,7 +384,7 @@ function retentionOptions(p: ProblemList, v: unknown): ResolvedRetentionOptions 
     enabled: optionalBoolean(p, 'retention.enabled', r.enabled, true),
     intervalMs: optionalInt(p, 'retention.intervalMs', r.intervalMs, 1000, 3_600_000),
     batchSize: optionalInt(p, 'retention.batchSize', r.batchSize, 1, 500, 10_000),
-    pauseMs: optionalInt(p, 'retention.pauseMs', r.pauseMs, 0, 20, 60_000),
+    pauseMs: optionalInt(p, 'retention.pauseMs', r.pauseMs, 0, 20, 30_000),
     terminalOrderHistoryDays: r.terminalOrderHistoryDays === undefined ? null : optionalInt(p, 'retention.terminalOrderHistoryDays', r.terminalOrderHistoryDays, 1, 0, 36_500),
   };
 }

@@ -135,7 +135,8 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       total += deleted;
       if (deleted < batchSize) break;
       from = last;
-      const pause = Math.max(pauseMs, (Date.now() - started) * PAUSE_PER_BATCH_TIME);
+      // Capped, so a pause never outlasts the lease it holds.
+      const pause = Math.min(Math.max(pauseMs, (Date.now() - started) * PAUSE_PER_BATCH_TIME), LEASE_MS / 4);
       if (pause > 0) await new Promise((r) => setTimeout(r, pause));
     }
     return total;
