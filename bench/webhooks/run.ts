@@ -14,41 +14,17 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, Injectable, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule, InjectDataSource } from '@nestjs/typeorm';
-import type { INestApplication } from '@nestjs/common';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import autocannon, { type AutocannonResult } from 'autocannon';
-import { FulfilmentEvents, FulfilmentModule, FulfilmentOrder } from 'nestjs-fulfilment';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
+import { FulfilmentEvents, FulfilmentModule } from 'nestjs-fulfilment';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '../../test/support/test-database.js';
+import { BENCH_WEBHOOK_SECRET, CARYRX_ORDERS_ROUTE, benchArgs, insertBenchOrdersSql, listen, load, loadRow, orderEvents, postgresAnswers, type LoadRow } from '../support/webhook-load.js';
 
-const args = new Map<string, string>();
-process.argv.slice(2).forEach((arg, i, all) => {
-  if (arg.startsWith('--')) args.set(arg.slice(2), all[i + 1] ?? '');
-});
+const args = benchArgs();
 const DURATION = Number(args.get('duration') ?? 10);
 const CONNECTIONS = Number(args.get('connections') ?? 16);
 const ORDERS = Number(args.get('orders') ?? 40_000);
-const SECRET = 'bench-webhook-secret-0123456789';
-/** CaryRx order statuses after `pending`, in order: each round of events moves every order one step. */
-const STEPS = ['ready_to_fill', 'filled', 'shipped', 'out_for_delivery', 'delivered'];
-
-const orderId = (i: number) => `bo${String(i).padStart(8, '0')}`;
-
-/** The order event CaryRx would post, shaped as in its document. */
-function orderEvent(seq: number): string {
-  const order = seq % ORDERS;
-  const step = Math.floor(seq / ORDERS) % STEPS.length;
-  return JSON.stringify({
-    id: orderId(order),
-    shipping_method: 'sameday_delivery',
-    packaging_method: 'usps_firstclass',
-    order_status: STEPS[step],
-    updated_at: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(),
-    shipment_tracking_url: 'https://track.example.test/1',
-    prescriptions: [{ entity_type: 'prescription', id: 'rx00000001', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }],
-    patient: { entity_type: 'patient', id: 'pt00000001', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' },
-  });
-}
+const orderEvent = orderEvents(ORDERS);
 
 // --- the bare endpoint: one INSERT of the payload -------------------------------------------------
 
@@ -79,102 +55,46 @@ class BareController {
 
 // --- runs -----------------------------------------------------------------------------------------
 
-async function listen(app: INestApplication): Promise<string> {
-  await app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-}
-
-async function load(url: string, path: string, body: (seq: number) => string): Promise<AutocannonResult> {
-  let seq = 0;
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: DURATION,
-    requests: [
-      {
-        method: 'POST',
-        path,
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: body(seq++) }),
-      },
-    ],
-  });
-}
-
-interface Row {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-}
-const row = (name: string, r: AutocannonResult): Row => ({
-  name,
-  rps: r.requests.average,
-  p50: r.latency.p50,
-  p99: r.latency.p99,
-  non2xx: r.non2xx,
-  errors: r.errors + r.timeouts,
-});
-
-async function seedOrders(ds: DataSource): Promise<void> {
-  const now = new Date();
-  const rows: Partial<FulfilmentOrder>[] = [];
-  for (let i = 0; i < ORDERS; i++) {
-    rows.push({
-      id: randomUUID(),
-      provider: 'caryrx',
-      providerOrderId: orderId(i),
-      idempotencyKey: `bench-${i}`,
-      status: 'accepted',
-      providerStatus: 'pending',
-      serviceLevel: 'sameday_delivery',
-      version: 0,
-      syncFailures: 0,
-      createdAt: now,
-      updatedAt: now,
-    });
-  }
-  for (let i = 0; i < rows.length; i += 500) await ds.manager.insert(FulfilmentOrder, rows.slice(i, i + 500));
-}
+const run = (url: string, path: string) => load(url, path, orderEvent, { connections: CONNECTIONS, duration: DURATION });
 
 /**
  * The module's webhook route on a fresh database of `kind`. With `events`, the host has
  * EventEmitter and a listener: every change also writes its outbox row and is delivered and marked.
  */
-async function benchOurs(kind: TestDatabaseKind, events: boolean): Promise<{ result: AutocannonResult; db: TestDatabase; app: INestApplication; url: string }> {
+async function benchOurs(kind: TestDatabaseKind, events: boolean) {
   const db: TestDatabase = await createTestDatabase(kind);
-  let delivered = 0;
+  let heard = 0;
   @Module({
     imports: [
       TypeOrmModule.forRoot(db.options),
       ...(events ? [EventEmitterModule.forRoot()] : []),
       FulfilmentModule.forRoot({
         caryrx: { baseUrl: 'http://127.0.0.1:9', apiKey: 'bench-key', environment: 'development' },
-        webhooks: { secret: SECRET },
+        webhooks: { secret: BENCH_WEBHOOK_SECRET },
         sync: { enabled: false },
       }),
     ],
   })
   class OursModule {}
   const app = await NestFactory.create(OursModule, { logger: ['error'] });
-  if (events) app.get(EventEmitter2).on(FulfilmentEvents.OrderStatusChanged, () => void delivered++);
+  if (events) app.get(EventEmitter2).on(FulfilmentEvents.OrderStatusChanged, () => void heard++);
   const url = await listen(app);
   const ds = app.get(DataSource);
-  await seedOrders(ds);
-  const result = await load(url, `/fulfilment/webhooks/caryrx/orders?token=${SECRET}`, orderEvent);
+  await ds.query(insertBenchOrdersSql(kind === 'postgres', ORDERS));
+  const result = await run(url, CARYRX_ORDERS_ROUTE);
   const history = await ds.query('SELECT COUNT(*) AS n FROM fulfilment_order_status_history');
   const inbox = await ds.query('SELECT COUNT(*) AS n FROM fulfilment_webhook_inbox');
   const outbox = events ? (await ds.query('SELECT COUNT(*) AS n FROM fulfilment_outbox WHERE delivered_at IS NOT NULL'))[0].n : 'no';
-  console.log(`  [${kind}${events ? ', events' : ''}] ours stored ${inbox[0].n} inbox rows, ${history[0].n} history rows, ${outbox} delivered outbox rows (${delivered} events heard) for ${result['2xx']} 2xx answers`);
-  return { result, db, app, url };
+  console.log(`  [${kind}${events ? ', events' : ''}] ours stored ${inbox[0].n} inbox rows, ${history[0].n} history rows, ${outbox} delivered outbox rows (${heard} events heard) for ${result['2xx']} 2xx answers`);
+  return { result, db, app };
 }
 
-async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
+async function benchOn(kind: TestDatabaseKind, raw: string): Promise<LoadRow[]> {
+  // `--only ours` measures our route alone (for profiling with --cpu-prof).
+  const only = args.get('only');
   // Ours first, without and with the host's EventEmitter (outbox), each on a database of its own.
   const ours = await benchOurs(kind, false);
-  const withEvents = args.get('only') === 'ours' ? undefined : await benchOurs(kind, true);
+  const withEvents = only === 'ours' ? undefined : await benchOurs(kind, true);
   await withEvents?.app.close();
   await withEvents?.db.cleanup();
   const ds = ours.app.get(DataSource);
@@ -186,33 +106,18 @@ async function benchOn(kind: TestDatabaseKind, raw: string): Promise<Row[]> {
     class BareModule {}
     const bare = await NestFactory.create(BareModule, { logger: ['error'] });
     const bareUrl = await listen(bare);
-
-    // `--only ours` measures our route alone (for profiling with --cpu-prof).
-    const only = args.get('only');
-    const bareResult = only === 'ours' ? ours.result : await load(bareUrl, '/bare/orders', orderEvent);
-    const rawResult = only === 'ours' ? ours.result : await load(raw, '/raw', orderEvent);
+    const bareResult = only === 'ours' ? ours.result : await run(bareUrl, '/bare/orders');
+    const rawResult = only === 'ours' ? ours.result : await run(raw, '/raw');
     await bare.close();
     return [
-      row(`ours (${kind})`, ours.result),
-      row(`ours + events/outbox (${kind})`, withEvents?.result ?? ours.result),
-      row(`bare Nest INSERT (${kind})`, bareResult),
-      row('raw node:http', rawResult),
+      loadRow(`ours (${kind})`, ours.result),
+      loadRow(`ours + events/outbox (${kind})`, withEvents?.result ?? ours.result),
+      loadRow(`bare Nest INSERT (${kind})`, bareResult),
+      loadRow('raw node:http', rawResult),
     ];
   } finally {
     await ours.app.close();
     await ours.db.cleanup();
-  }
-}
-
-async function postgresAnswers(): Promise<boolean> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -27,8 +27,9 @@ import { SCRIPTDROP_STATUS_TABLE } from './scriptdrop/scriptdrop-observation.js'
 import { METRICS_PROVIDERS } from './metrics/metrics.providers.js';
 import { FulfilmentHealthIndicator } from './health/fulfilment-health.indicator.js';
 import { bindOpsConsole } from './ops/ops.providers.js';
+import { RETENTION_MODULE_PARTS } from './retention/retention.providers.js';
 
-const PARTS = [CARYRX_MODULE_PARTS, SCRIPTDROP_MODULE_PARTS, SYNC_MODULE_PARTS];
+const PARTS = [CARYRX_MODULE_PARTS, SCRIPTDROP_MODULE_PARTS, SYNC_MODULE_PARTS, RETENTION_MODULE_PARTS];
 
 /** Metrics (prom-client, optional) and the terminus health indicator the host adds to its health check. */
 const OBSERVABILITY = { providers: [...METRICS_PROVIDERS, FulfilmentHealthIndicator], exports: [FulfilmentHealthIndicator] };

@@ -48,6 +48,12 @@ export interface WebhookOptions {
   routePrefix?: string;
   /** Largest webhook body accepted, in bytes; default 64 KiB (bigger gets 413). */
   maxBodyBytes?: number;
+  /**
+   * Days an inbox row (and so its dedup key) is kept; older rows are pruned by the retention job.
+   * Default 35: longer than the automatic redelivery of common webhook senders (Stripe: up to 3
+   * days) and the 30 days in which some let an operator resend an event. CaryRx documents none.
+   */
+  retentionDays?: number;
 }
 
 export interface SyncOptions {
@@ -81,6 +87,28 @@ export interface EventOptions {
   maxFailures?: number;
 }
 
+/** The retention job (issue 15): prunes what grows without bound, on one replica at a time. */
+export interface RetentionOptions {
+  /** Register the retention job (the host must import ScheduleModule.forRoot()). Default true. */
+  enabled?: boolean;
+  /** Time between runs; default 3 600 000 (an hour), at least 1 000. */
+  intervalMs?: number;
+  /** Rows deleted per statement; default 500. */
+  batchSize?: number;
+  /**
+   * Least pause between two batches; default 20 ms. The pause is also at least four times as long
+   * as the batch took, so a prune holds the database at most a fifth of the time.
+   */
+  pauseMs?: number;
+  /** Delivered domain events older than this many days are pruned from the outbox; default 7 (undelivered ones never are). */
+  deliveredEventsDays?: number;
+  /**
+   * Also prune the status history of orders terminal for longer than this many days. Default:
+   * unset, history is kept (it is the audit trail).
+   */
+  terminalOrderHistoryDays?: number;
+}
+
 export interface SandboxOptions {
   /** Milliseconds between automatic status steps of simulated orders; default 1 000. 0 disables the clock. */
   stepMs?: number;
@@ -95,6 +123,8 @@ export interface FulfilmentModuleOptions {
   webhooks?: WebhookOptions;
   sync?: SyncOptions;
   events?: EventOptions;
+  /** Pruning of the webhook inbox (see webhooks.retentionDays) and, optionally, of old history. */
+  retention?: RetentionOptions;
   /**
    * Start in-process simulators of both providers and point the clients at them. Provider blocks
    * are optional in sandbox mode and may hold only `timeoutMs` and `maxRetries`: a URL or a
@@ -122,13 +152,20 @@ export interface ResolvedFulfilmentOptions {
     secrets: string[];
     routePrefix: string;
     maxBodyBytes: number;
+    retentionDays: number;
   };
   sync: Required<SyncOptions>;
   events: Required<EventOptions>;
+  retention: ResolvedRetentionOptions;
   sandbox: false | ResolvedSandboxOptions;
   dataSource?: string;
   /** false: no metrics; otherwise the registry to register them in (undefined: prom-client's global one). */
   metrics: false | { registry?: MetricsRegistry };
+}
+
+export interface ResolvedRetentionOptions extends Required<Omit<RetentionOptions, 'terminalOrderHistoryDays'>> {
+  /** null: history is kept. */
+  terminalOrderHistoryDays: number | null;
 }
 
 /** Sandbox mode after validation: the clock, and each simulated provider's timeouts and retries. */
@@ -140,6 +177,8 @@ export interface ResolvedSandboxOptions extends Required<SandboxOptions> {
 export const DEFAULT_ROUTE_PREFIX = 'fulfilment';
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RETRIES = 2;
+/** See WebhookOptions.retentionDays. */
+export const DEFAULT_WEBHOOK_RETENTION_DAYS = 35;
 
 /** Collects problems with their paths; never records a value, so secrets cannot leak into the message. */
 class ProblemList {
@@ -247,7 +286,7 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
   if (!isObject(raw)) {
     throw new FulfilmentOptionsError(['options must be an object']);
   }
-  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'events', 'sandbox', 'dataSource', 'metrics']);
+  unknownKeys(p, '', raw, ['caryrx', 'scriptdrop', 'webhooks', 'sync', 'events', 'retention', 'sandbox', 'dataSource', 'metrics']);
 
   let stepMs: number | undefined;
   if (raw.sandbox === true) stepMs = 1000;
@@ -311,10 +350,11 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
     secrets: [],
     routePrefix: DEFAULT_ROUTE_PREFIX,
     maxBodyBytes: 64 * 1024,
+    retentionDays: DEFAULT_WEBHOOK_RETENTION_DAYS,
   };
   const w = block(p, 'webhooks', raw.webhooks);
   if (w) {
-    unknownKeys(p, 'webhooks', w, ['publicUrl', 'secret', 'routePrefix', 'maxBodyBytes']);
+    unknownKeys(p, 'webhooks', w, ['publicUrl', 'secret', 'routePrefix', 'maxBodyBytes', 'retentionDays']);
     if (w.publicUrl !== undefined && httpUrl(p, 'webhooks.publicUrl', w.publicUrl)) {
       webhooks.publicUrl = (w.publicUrl as string).replace(/\/+$/, '');
     }
@@ -337,6 +377,7 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
       } else webhooks.routePrefix = w.routePrefix.replace(/^\/+|\/+$/g, '');
     }
     webhooks.maxBodyBytes = optionalInt(p, 'webhooks.maxBodyBytes', w.maxBodyBytes, 1024, 64 * 1024, 10 * 1024 * 1024);
+    webhooks.retentionDays = optionalInt(p, 'webhooks.retentionDays', w.retentionDays, 1, DEFAULT_WEBHOOK_RETENTION_DAYS, 36_500);
   } else if (!sandbox && raw.caryrx !== undefined) {
     // CaryRx pushes events: without a secret its callbacks could not be authenticated.
     p.add('webhooks.secret', 'is required when caryrx is configured (webhooks authenticate with it)');
@@ -366,13 +407,15 @@ export function validateFulfilmentOptions(raw: unknown): ResolvedFulfilmentOptio
     maxFailures: optionalInt(p, 'events.maxFailures', e.maxFailures, 1, 10),
   };
 
+  const retention = retentionOptions(p, raw.retention);
+
   let dataSource: string | undefined;
   if (raw.dataSource !== undefined && nonEmptyString(p, 'dataSource', raw.dataSource)) dataSource = raw.dataSource;
 
   const metrics = metricsOptions(p, raw.metrics);
 
   if (p.problems.length > 0) throw new FulfilmentOptionsError(p.problems);
-  return { caryrx, scriptdrop, webhooks, sync, events, sandbox, dataSource, metrics };
+  return { caryrx, scriptdrop, webhooks, sync, events, retention, sandbox, dataSource, metrics };
 }
 
 // --- metrics ------------------------------------------------------------------------------------
@@ -494,4 +537,17 @@ export function validateOpsOptions(raw: unknown): ResolvedOpsOptions | undefined
   const pageSize = optionalInt(p, 'ops.pageSize', o.pageSize, 1, 50, 200);
   if (p.problems.length > 0 || !guard) throw new FulfilmentOptionsError(p.problems);
   return { path, guard, csrfSecret, stuckAfterMinutes, pageSize };
+}
+
+function retentionOptions(p: ProblemList, v: unknown): ResolvedRetentionOptions {
+  const r = block(p, 'retention', v) ?? {};
+  unknownKeys(p, 'retention', r, ['enabled', 'intervalMs', 'batchSize', 'pauseMs', 'deliveredEventsDays', 'terminalOrderHistoryDays']);
+  return {
+    enabled: optionalBoolean(p, 'retention.enabled', r.enabled, true),
+    intervalMs: optionalInt(p, 'retention.intervalMs', r.intervalMs, 1000, 3_600_000),
+    batchSize: optionalInt(p, 'retention.batchSize', r.batchSize, 1, 500, 10_000),
+    pauseMs: optionalInt(p, 'retention.pauseMs', r.pauseMs, 0, 20, 30_000),
+    deliveredEventsDays: optionalInt(p, 'retention.deliveredEventsDays', r.deliveredEventsDays, 1, 7, 36_500),
+    terminalOrderHistoryDays: r.terminalOrderHistoryDays === undefined ? null : optionalInt(p, 'retention.terminalOrderHistoryDays', r.terminalOrderHistoryDays, 1, 0, 36_500),
+  };
 }

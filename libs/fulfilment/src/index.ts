@@ -65,3 +65,6 @@ export * from './scriptdrop/index.js';
 // The ops console (option `ops`, README "Ops console").
 export type { OpsConsoleOptions, OpsAccessCheck, OpsRequest, OpsGuardClass } from './fulfilment.options.js';
 export type { FulfilmentActionContext } from './fulfilment.service.js';
+export * from './retention/index.js';
+export { JobLease, FulfilmentOutboxEvent } from './orders/entities/index.js';
+export { DEFAULT_WEBHOOK_RETENTION_DAYS, type RetentionOptions } from './fulfilment.options.js';

@@ -24,7 +24,10 @@ export class FulfilmentOutbox1764500000000 implements MigrationInterface {
           { name: 'failures', type: 'integer', default: 0 },
           { name: 'last_error', type: 'varchar', length: '500', isNullable: true },
         ],
-        indices: [new TableIndex({ name: 'ix_fulfilment_outbox_pending', columnNames: ['id'], where: 'delivered_at IS NULL' })],
+        indices: [
+          new TableIndex({ name: 'ix_fulfilment_outbox_pending', columnNames: ['id'], where: 'delivered_at IS NULL' }),
+          new TableIndex({ name: 'ix_fulfilment_outbox_delivered', columnNames: ['delivered_at'], where: 'delivered_at IS NOT NULL' }),
+        ],
       }),
     );
     await queryRunner.addColumn('fulfilment_orders', new TableColumn({ name: 'create_signature', type: 'text', isNullable: true }));

@@ -5,6 +5,7 @@ import { FulfilmentDeliveryDetails1764200000000 } from './1764200000000-fulfilme
 import { FulfilmentTimestamptz1764300000000 } from './1764300000000-fulfilment-timestamptz.js';
 import { FulfilmentInboxUnmatched1764400000000 } from './1764400000000-fulfilment-inbox-unmatched.js';
 import { FulfilmentOutbox1764500000000 } from './1764500000000-fulfilment-outbox.js';
+import { FulfilmentRetention1764600000000 } from './1764600000000-fulfilment-retention.js';
 import { FulfilmentOpsConsole1764700000000 } from './1764700000000-fulfilment-ops-console.js';
 import { FulfilmentOpenOrdersIndex1764800000000 } from './1764800000000-fulfilment-open-orders-index.js';
 
@@ -16,6 +17,7 @@ export const FULFILMENT_MIGRATIONS = [
   FulfilmentTimestamptz1764300000000,
   FulfilmentInboxUnmatched1764400000000,
   FulfilmentOutbox1764500000000,
+  FulfilmentRetention1764600000000,
   FulfilmentOpsConsole1764700000000,
   FulfilmentOpenOrdersIndex1764800000000,
 ];

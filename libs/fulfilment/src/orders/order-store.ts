@@ -26,6 +26,10 @@ import {
 } from './order-state-machine.js';
 import { nextSyncAt } from './sync-schedule.js';
 import { StoreDatabase, marks, type DbRow, type Session } from './store/store-database.js';
+// Retention (issue 15).
+import { JobLease } from './entities/job-lease.entity.js';
+import type { EntityCodec } from './store/store-database.js';
+import type { ObjectLiteral } from 'typeorm';
 
 export interface OrderStoreSettings {
   /** The status sync's interval: the unit of next_sync_at. */
@@ -124,6 +128,22 @@ export interface ChangeContext {
 
 /** What the sync reads of an order it leases: enough for the state machine to tell a change. */
 export type ClaimedOrder = Pick<FulfilmentOrder, 'id' | 'provider' | 'providerOrderId' | 'syncFailures' | 'updatedAt'> & OrderState;
+
+/**
+ * Tables retention prunes, in the order a run prunes them: `inbox` (webhook inbox rows by
+ * received_at) and `terminalHistory` (the status history of orders terminal since before the cutoff).
+ * Another table is one more name here and its entry in OrderStore.pruneTarget.
+ */
+export const PRUNABLE_TABLES = ['inbox', 'terminalHistory', 'deliveredEvents'] as const;
+export type PrunableTable = (typeof PRUNABLE_TABLES)[number];
+
+/** How one table is pruned: rows whose `time` is before the cutoff (NULL never is) and meet `also`. */
+interface PruneTarget {
+  codec: EntityCodec<ObjectLiteral>;
+  time: string;
+  /** A further condition on the row (aliased `t`), with its parameters for a cutoff. */
+  also?: { sql: string; params: (before: Date) => unknown[] };
+}
 
 /** What the state machine compares: the status and every detail an observation may carry. */
 const OBSERVED = ['status', 'providerStatus', 'providerUpdatedAt', ...ORDER_DETAIL_KEYS] as const;
@@ -1135,6 +1155,95 @@ export class OrderStore {
     });
     this.publish(changes);
     return result;
+  }
+
+  // --- retention (issue 15): pruning in bounded batches, and the job lease ---------------------
+
+  /**
+   * Deletes up to `limit` rows of `table` older than `before`, oldest first, in ONE autocommitted
+   * statement: its row locks last only as long as that statement (on SQLite it is one turn of the
+   * write queue, so ingestion's turns interleave with a prune's). PostgreSQL deletes by ctid the rows
+   * an index scan found and locked, skipping rows a writer holds (they go in a later run); SQLite by
+   * rowid. `from` (the previous batch's `last`) starts the index scan where that batch ended, so a
+   * prune never walks again over the index entries it just deleted.
+   */
+  async pruneBatch(table: PrunableTable, before: Date, limit: number, from: Date | null = null): Promise<{ deleted: number; last: Date | null }> {
+    const { codec, time, also } = this.pruneTarget(table);
+    const column = `t.${codec.column(time)}`;
+    const params: unknown[] = [codec.value(time, before)];
+    let where = `${column} < ?`;
+    if (from) {
+      where += ` AND ${column} >= ?`;
+      params.push(codec.value(time, from));
+    }
+    if (also) {
+      where += ` AND ${also.sql}`;
+      params.push(...also.params(before));
+    }
+    const pick = `SELECT ${this.db.postgres ? 't.ctid' : 't.rowid'} FROM ${codec.table} t WHERE ${where} ORDER BY ${column} LIMIT ${Math.floor(limit)}`;
+    const sql = this.db.postgres
+      ? `DELETE FROM ${codec.table} WHERE ctid = ANY(ARRAY(${pick} FOR UPDATE OF t SKIP LOCKED)) RETURNING ${codec.column(time)}`
+      : `DELETE FROM ${codec.table} WHERE rowid IN (${pick}) RETURNING ${codec.column(time)}`;
+    const rows = await this.db.autocommit((s) => s.all(sql, params));
+    let last: Date | null = null;
+    for (const row of rows) {
+      const at = codec.decode(row)[time] as Date;
+      if (!last || at.getTime() > last.getTime()) last = at;
+    }
+    return { deleted: rows.length, last };
+  }
+
+  /**
+   * What each prunable table deletes. Another table is one more entry: its entity and the time
+   * column that ages it (rows where it is NULL are never pruned), plus any condition of its own.
+   */
+  private pruneTarget(table: PrunableTable): PruneTarget {
+    switch (table) {
+      case 'inbox':
+        return { codec: this.db.codec(WebhookInboxEvent), time: 'receivedAt' };
+      case 'deliveredEvents':
+        // delivered_at is NULL until delivered: an undelivered event is never pruned.
+        return { codec: this.db.codec(FulfilmentOutboxEvent), time: 'deliveredAt' };
+      case 'terminalHistory': {
+        const o = this.db.codec(FulfilmentOrder);
+        const terminal = [...TERMINAL_STATUSES];
+        return {
+          codec: this.db.codec(OrderStatusHistory),
+          time: 'createdAt',
+          // Only orders terminal since before the cutoff: every history row of such an order is older still.
+          also: {
+            sql: `EXISTS (SELECT 1 FROM ${o.table} o WHERE o.id = t.order_id AND o.status IN (${marks(terminal.length)}) AND o.updated_at < ?)`,
+            params: (before) => [...terminal, o.value('updatedAt', before)],
+          },
+        };
+      }
+    }
+  }
+
+  /**
+   * Claims (or renews) the lease on job `name` for `owner` until `until`, in ONE statement: it takes
+   * the lease only if nobody holds it, the holder's lease ran out before `now`, or `owner` holds it
+   * already. True when `owner` holds it afterwards. Conflicting claims are ordered by the row's lock
+   * (PostgreSQL) or the single writer (SQLite), so two replicas never both succeed.
+   */
+  async claimJobLease(name: string, owner: string, until: Date, now: Date): Promise<boolean> {
+    const l = this.db.codec(JobLease);
+    const rows = await this.db.autocommit((s) =>
+      s.all(
+        `INSERT INTO ${l.table} AS l (${l.columnList}) VALUES (${marks(l.columns.length)})
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+         WHERE l.lease_until < ? OR l.owner = excluded.owner
+         RETURNING owner`,
+        [...l.values({ name, owner, leaseUntil: until }), l.value('leaseUntil', now)],
+      ),
+    );
+    return rows.length === 1;
+  }
+
+  /** Gives the lease up (if `owner` still holds it): another replica may claim it at once. */
+  async releaseJobLease(name: string, owner: string): Promise<void> {
+    const l = this.db.codec(JobLease);
+    await this.db.autocommit((s) => s.run(`UPDATE ${l.table} SET lease_until = ? WHERE name = ? AND owner = ?`, [l.value('leaseUntil', new Date(0)), name, owner]));
   }
 
   // --- writing -------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ import { Prescription } from './prescription.entity.js';
 import { WebhookInboxEvent } from './webhook-inbox-event.entity.js';
 import { WebhookRegistration } from './webhook-registration.entity.js';
 import { FulfilmentOutboxEvent } from './outbox-event.entity.js';
+// The lease that lets one replica at a time prune (retention).
+import { JobLease } from './job-lease.entity.js';
 
-export { FulfilmentOrder, newFulfilmentOrder, OrderStatusHistory, PatientLink, PatientLocation, Prescription, WebhookInboxEvent, WebhookRegistration, FulfilmentOutboxEvent };
+export { FulfilmentOrder, newFulfilmentOrder, OrderStatusHistory, PatientLink, PatientLocation, Prescription, WebhookInboxEvent, WebhookRegistration, FulfilmentOutboxEvent, JobLease };
 
 /** Every entity of the module, for the host's TypeORM `entities` setting. */
 export const FULFILMENT_ENTITIES = [
@@ -19,4 +21,5 @@ export const FULFILMENT_ENTITIES = [
   WebhookInboxEvent,
   WebhookRegistration,
   FulfilmentOutboxEvent,
+  JobLease,
 ];

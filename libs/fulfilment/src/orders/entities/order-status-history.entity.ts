@@ -9,6 +9,8 @@ export type StatusChangeSource = 'create' | 'webhook' | 'sync' | 'api' | 'reconc
 /** One row per real transition of an order; written in the same transaction as the order update. */
 @Entity({ name: 'fulfilment_order_status_history' })
 @Index('ix_fulfilment_history_order', ['orderId', 'createdAt'])
+// Retention (retention.terminalOrderHistoryDays): old rows found oldest first, in batches.
+@Index('ix_fulfilment_history_created', ['createdAt'])
 export class OrderStatusHistory extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

@@ -10,6 +10,8 @@ import { FulfilmentEntity, TimestampColumn, Varchar } from './columns.js';
 @Entity({ name: 'fulfilment_outbox' })
 // Undelivered rows only: the relay's claim reads few rows, however many were delivered.
 @Index('ix_fulfilment_outbox_pending', ['id'], { where: 'delivered_at IS NULL' })
+// Delivered rows by age, for retention's batches (retention.deliveredEventsDays).
+@Index('ix_fulfilment_outbox_delivered', ['deliveredAt'], { where: 'delivered_at IS NOT NULL' })
 export class FulfilmentOutboxEvent extends FulfilmentEntity {
   /** Time-ordered, and increasing within a process: events of one order are claimed in the order they were written. */
   @PrimaryColumn({ type: 'varchar', length: 36 })

@@ -20,6 +20,8 @@ export type InboxOutcome = (typeof INBOX_OUTCOMES)[number];
 @Index('ix_fulfilment_inbox_unmatched', ['provider', 'entityId'], { where: "outcome = 'unmatched'" })
 // The ops console's inbox pages, one outcome at a time, newest first (migration 1764700000000).
 @Index('ix_fulfilment_inbox_outcome_received', ['outcome', 'receivedAt', 'dedupKey'])
+// Retention: rows past webhooks.retentionDays are found oldest first, in batches (appended to at the right edge only).
+@Index('ix_fulfilment_inbox_received', ['receivedAt'])
 export class WebhookInboxEvent extends FulfilmentEntity {
   @PrimaryColumn({ type: 'varchar', length: 191, name: 'dedup_key' })
   dedupKey: string;
