@@ -1,7 +1,7 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import { type CaryRxOptions, type FulfilmentModuleOptions } from 'nestjs-fulfilment';
 import { CaryRxSimulator } from 'nestjs-fulfilment/testing';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, type TestAdapter, type TestApp } from '../support/test-app.js';
 
 export const SECRET = 'caryrx-test-secret-0001';
 /** The second secret of a rotation: also accepted. */
@@ -16,7 +16,7 @@ export interface CaryRxTestContext {
 /** A CaryRx simulator on its own loopback port and an app pointed at it, on a fresh test database. */
 export async function startCaryRx(
   options: { caryrx?: Partial<CaryRxOptions>; webhooks?: Partial<NonNullable<FulfilmentModuleOptions['webhooks']>>; sync?: FulfilmentModuleOptions['sync'] } = {},
-  extra: { providers?: ModuleMetadata['providers'] } = {},
+  extra: { providers?: ModuleMetadata['providers']; adapter?: TestAdapter } = {},
 ): Promise<CaryRxTestContext> {
   const sim = new CaryRxSimulator({ apiKey: 'test-123', stepMs: 0 });
   await sim.start();

@@ -56,9 +56,24 @@ export class WebhookResponder {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter.isHeadersSent(response)) return;
     for (const [name, value] of Object.entries(headers)) adapter.setHeader(response, name, value);
-    // The rest of a body not received yet is not read: the connection closes after the answer
-    // (as Fastify does after its own body errors), so a client cannot keep streaming into it.
-    if (!request.complete) adapter.setHeader(response, 'connection', 'close');
+    if (!request.complete) lingerThenClose(request);
     adapter.reply(response, body, status);
   }
+}
+
+/** How long a refused request's body may keep arriving (discarded) after the answer. */
+const LINGER_MS = 2_000;
+
+/**
+ * Answered before its body arrived (a refusal): the rest is read and thrown away, never kept, for
+ * up to LINGER_MS, then the connection is cut. Closing at once would reset a connection the client
+ * is still writing to, and a reset can reach it before the answer does (it then sees no answer);
+ * an unauthenticated client still cannot keep streaming into the app.
+ */
+function lingerThenClose(request: IncomingMessage): void {
+  const cut = setTimeout(() => request.socket?.destroy(), LINGER_MS);
+  cut.unref();
+  const done = () => clearTimeout(cut);
+  request.once('end', done).once('close', done);
+  request.resume();
 }
