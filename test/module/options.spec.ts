@@ -129,6 +129,27 @@ describe('FulfilmentModule options', () => {
     );
   });
 
+  it('names each bad outbox and reconciliation option, and an unknown one', () => {
+    expect(() =>
+      validateFulfilmentOptions({
+        sandbox: true,
+        sync: { reconcileWindowMs: -1 },
+        events: { leaseMs: 10, redeliverIntervalMs: 'often', maxFailures: 0, retries: 3 },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          'sync.reconcileWindowMs must be an integer ≥ 0',
+          'events.retries is not a known option',
+          'events.leaseMs must be an integer ≥ 1000',
+          'events.redeliverIntervalMs must be an integer ≥ 100',
+          'events.maxFailures must be an integer ≥ 1',
+        ],
+      }) as never,
+    );
+    expect(() => validateFulfilmentOptions({ sandbox: true, events: 'yes' })).toThrow(expect.objectContaining({ problems: ['events must be an object'] }) as never);
+  });
+
   describe('at boot', () => {
     // The DataSource is not connected (manualInitialization): boot must fail on options alone.
     const boot = async (dynamicModule: ReturnType<typeof FulfilmentModule.forRoot>) => {

@@ -3,11 +3,11 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { FulfilmentService, StatusSyncService } from 'nestjs-fulfilment';
+import { startSampleHost } from '../support/sample-host.js';
 import { demoDeliveries, demoLocation, demoPatient, demoPrescription } from '../../apps/sample-host/src/demo-data.js';
 import { createTestDatabaseUrl } from '../support/test-database.js';
 import { HOSTILE, seedFailedOrderEvent, seedHostileOrder, seedOrder } from './support.js';
@@ -45,20 +45,11 @@ if (!browserHere) process.stderr.write(`ops-browser.spec.ts skipped: no Chromium
     db = await createTestDatabaseUrl();
     for (const k of HOST_ENV) delete process.env[k];
     Object.assign(process.env, { DATABASE_URL: db.url, OPS_BASIC_AUTH: `${USER}:${PASSWORD}`, FULFILMENT_SANDBOX_STEP_MS: '0', FULFILMENT_SYNC_INTERVAL_MS: '1000' });
-    // Loaded now: the app module reads OPS_BASIC_AUTH when it loads.
-    const { AppModule } = await import('../../apps/sample-host/src/app.module.js');
-    const { configureApp } = await import('../../apps/sample-host/src/configure-app.js');
-    // A free port first, so the module registers webhook callbacks that come back here.
-    const probe = await NestFactory.create(AppModule, { logger: false });
-    await probe.listen(0, '127.0.0.1');
-    const port = (probe.getHttpServer().address() as { port: number }).port;
-    await probe.close();
-    process.env.FULFILMENT_PUBLIC_URL = `http://127.0.0.1:${port}`;
-    app = configureApp(await NestFactory.create(AppModule, { logger: ['error'] }));
-    await app.listen(port, '127.0.0.1');
+    // The app module reads OPS_BASIC_AUTH when it loads: startSampleHost loads it now.
+    let port: number;
+    ({ app, port } = await startSampleHost());
     base = `http://127.0.0.1:${port}/ops`;
     dataSource = app.get<DataSource>(getDataSourceToken());
-    await app.get(FulfilmentService).caryrx.registerWebhooks();
     // Each launch gets a fresh temporary profile from Playwright; the network is closed, so nothing is fetched.
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -13,6 +13,7 @@ import { LogLines } from '../support/log-lines.js';
 import { sendRaw, type FullAnswer } from '../support/raw-http.js';
 import { TEST_ADAPTERS } from '../support/test-app.js';
 import { declaredMetrics, parsePrometheusText, sampleSum, type Sample } from '../support/prometheus-text.js';
+import { startSampleHost } from '../support/sample-host.js';
 
 const ENV_KEYS = [
   'PORT', 'DATABASE_URL', 'CARYRX_BASE_URL', 'SCRIPTDROP_BASE_URL', 'FULFILMENT_WEBHOOK_SECRET', 'FULFILMENT_PUBLIC_URL',
@@ -51,19 +52,12 @@ describe('sample host (sandbox, real HTTP)', () => {
   beforeAll(async () => {
     db = await createTestDatabaseUrl();
     for (const k of ENV_KEYS) delete process.env[k];
-    // Listen first on a free port, then tell the module its public URL: callbacks come back here.
     process.env.DATABASE_URL = db.url;
     process.env.FULFILMENT_SANDBOX_STEP_MS = '200';
     process.env.FULFILMENT_SYNC_INTERVAL_MS = '1000';
-    const probe = await NestFactory.create(AppModule, { logger: false });
-    await probe.listen(0, '127.0.0.1');
-    const port = (probe.getHttpServer().address() as { port: number }).port;
-    await probe.close();
-    process.env.FULFILMENT_PUBLIC_URL = `http://127.0.0.1:${port}`;
-    app = configureApp(await NestFactory.create(AppModule, { logger: ['error'] }));
-    await app.listen(port, '127.0.0.1');
+    let port: number;
+    ({ app, port } = await startSampleHost());
     url = `http://127.0.0.1:${port}`;
-    await app.get(FulfilmentService).caryrx.registerWebhooks();
     metricsBefore = parsePrometheusText((await request(url).get('/metrics').expect(200)).text);
   });
 

@@ -1,7 +1,7 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * Retention (issue 15): the job lease table (one replica at a time prunes), and the indexes that
+ * Retention: the job lease table (one replica at a time prunes), and the indexes that
  * let a prune find its oldest rows in batches without scanning the table: inbox rows by
  * received_at, history rows by created_at. Both indexes are appended to at their right edge only.
  *

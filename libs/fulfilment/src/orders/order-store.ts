@@ -25,10 +25,8 @@ import {
   type ProviderStatusTable,
 } from './order-state-machine.js';
 import { nextSyncAt } from './sync-schedule.js';
-import { StoreDatabase, marks, type DbRow, type Session } from './store/store-database.js';
-// Retention (issue 15).
+import { StoreDatabase, marks, type DbRow, type EntityCodec, type Session } from './store/store-database.js';
 import { JobLease } from './entities/job-lease.entity.js';
-import type { EntityCodec } from './store/store-database.js';
 import type { ObjectLiteral } from 'typeorm';
 
 export interface OrderStoreSettings {
@@ -41,11 +39,6 @@ export interface OrderStoreSettings {
   statusTables?: Partial<Record<ProviderName, ProviderStatusTable>>;
   /** Domain event delivery (see EventOptions); defaults as there. */
   events?: { leaseMs: number; maxFailures: number };
-}
-
-/** Every domain event the store publishes carries the id of its outbox row: listeners dedupe on it. */
-export interface OutboxEventIdentity {
-  eventId: string;
 }
 
 /**
@@ -131,7 +124,8 @@ export type ClaimedOrder = Pick<FulfilmentOrder, 'id' | 'provider' | 'providerOr
 
 /**
  * Tables retention prunes, in the order a run prunes them: `inbox` (webhook inbox rows by
- * received_at) and `terminalHistory` (the status history of orders terminal since before the cutoff).
+ * received_at), `terminalHistory` (the status history of orders terminal since before the cutoff)
+ * and `deliveredEvents` (outbox rows by delivered_at; an undelivered one never).
  * Another table is one more name here and its entry in OrderStore.pruneTarget.
  */
 export const PRUNABLE_TABLES = ['inbox', 'terminalHistory', 'deliveredEvents'] as const;

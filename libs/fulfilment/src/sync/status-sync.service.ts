@@ -41,6 +41,20 @@ export type SyncTickRecord = SyncTickReport & { error?: string };
 /** Ticks kept in memory per replica for the ops console. */
 const RECENT_TICKS = 20;
 
+/** A tick's report before it did anything (and the report of a tick that failed). */
+const emptyTickReport = (startedAt: Date): SyncTickReport => ({
+  startedAt,
+  durationMs: 0,
+  claimed: 0,
+  fetched: 0,
+  changed: 0,
+  failed: 0,
+  released: 0,
+  reconciled: 0,
+  httpCalls: { caryrx: 0, scriptdrop: 0 },
+  pausedProviders: [],
+});
+
 /** Name of the interval in SchedulerRegistry (a second module instance gets a suffix). */
 export const STATUS_SYNC_INTERVAL_NAME = 'fulfilment.status-sync';
 
@@ -146,7 +160,6 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
-  /** A tick, reported to the observer whether it completes or fails. */
   /** A tick, told to the metrics and kept for the ops console, whether it completed or failed. */
   private async observedTick(): Promise<SyncTickReport> {
     const startedAt = new Date();
@@ -162,7 +175,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
     } catch (err) {
       const durationMs = Date.now() - startedAt.getTime();
       const error = err instanceof Error ? err.message : String(err);
-      keep({ startedAt, durationMs, claimed: 0, fetched: 0, changed: 0, failed: 0, released: 0, reconciled: 0, httpCalls: { caryrx: 0, scriptdrop: 0 }, pausedProviders: [], error });
+      keep({ ...emptyTickReport(startedAt), durationMs, error });
       this.observer?.syncTick({ failedAfterMs: durationMs });
       throw err;
     }
@@ -170,18 +183,7 @@ export class StatusSyncService implements OnApplicationBootstrap, OnModuleDestro
 
   private async tick(): Promise<SyncTickReport> {
     const startedAt = new Date();
-    const report: SyncTickReport = {
-      startedAt,
-      durationMs: 0,
-      claimed: 0,
-      fetched: 0,
-      changed: 0,
-      failed: 0,
-      released: 0,
-      reconciled: 0,
-      httpCalls: { caryrx: 0, scriptdrop: 0 },
-      pausedProviders: [],
-    };
+    const report = emptyTickReport(startedAt);
     // PostgreSQL: a second claim→read→write loop overlaps one batch's HTTP with another's writes,
     // started only once a claim came back full. Two loops starting together would split a small
     // due set between them (SKIP LOCKED) and pay two multi-gets where one serves.
